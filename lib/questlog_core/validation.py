@@ -1,0 +1,137 @@
+"""Validate client events against their schema; every rejection names the field."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import fastjsonschema
+
+from questlog_core.registry import Registry
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def parse_rfc3339(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp (offset required) into an aware UTC datetime."""
+    if not _RFC3339.match(value):
+        raise ValueError(f"not an RFC 3339 time with offset: {value!r}")
+    text = value
+    frac = re.search(r"\.(\d+)", text)
+    if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; drop the rest
+        text = text.replace(frac.group(0), "." + frac.group(1)[:6], 1)
+    return datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC)
+
+
+def format_rfc3339(value: datetime) -> str:
+    """Render an aware datetime as RFC 3339 UTC with microseconds."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_rfc3339(value: str) -> bool:
+    try:
+        parse_rfc3339(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) in (32, 36)
+
+
+FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_rfc3339, "uuid": _is_uuid}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one event was refused."""
+
+    field: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """How far event_ts may lie from the receive time before it is absurd."""
+
+    max_past: timedelta = timedelta(days=30)
+    max_future: timedelta = timedelta(days=1)
+
+
+def client_schema(registry: Registry, event_type: str) -> dict[str, Any]:
+    """Build the JSON Schema a client event of one type must satisfy."""
+    envelope, schema = registry.envelope, registry.latest(event_type)
+    client_props = {
+        name: spec for name, spec in envelope.properties.items() if spec.get("x-source") != "server"
+    }
+    properties = {**client_props, **schema.properties}
+    properties["event_type"] = {**client_props["event_type"], "const": event_type}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": ["event_type", "user_id", *schema.required],
+        "additionalProperties": False,
+    }
+
+
+class EventValidator:
+    """Check client events of every known type; compiled once, cheap per call."""
+
+    def __init__(self, registry: Registry, window: TimeWindow | None = None) -> None:
+        self.registry = registry
+        self.window = window or TimeWindow()
+        self._checks: dict[str, Callable[[Any], Any]] = {}
+        self._allowed: dict[str, frozenset[str]] = {}
+        for event_type in registry.event_types:
+            schema = client_schema(registry, event_type)
+            self._checks[event_type] = fastjsonschema.compile(schema, formats=FORMATS)
+            self._allowed[event_type] = frozenset(schema["properties"])
+        self._known = ", ".join(registry.event_types)
+
+    def check(self, event: Any, now: datetime) -> Rejection | None:
+        """Return why the event is invalid, or None when it is valid."""
+        if not isinstance(event, Mapping):
+            return Rejection(None, f"event must be a JSON object, got {type(event).__name__}")
+        event_type = event.get("event_type")
+        if not isinstance(event_type, str) or event_type not in self._checks:
+            shown = repr(event_type)[:80]
+            return Rejection("event_type", f"unknown event_type {shown}; known: {self._known}")
+        try:
+            self._checks[event_type](event)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return self._explain(event_type, event, exc)
+        ts = event.get("event_ts")
+        if ts is not None:
+            when = parse_rfc3339(ts)
+            if when < now - self.window.max_past or when > now + self.window.max_future:
+                return Rejection(
+                    "event_ts",
+                    f"event_ts {ts} is outside the accepted window "
+                    f"({self.window.max_past} before to {self.window.max_future} after receipt)",
+                )
+        return None
+
+    def _explain(
+        self, event_type: str, event: Mapping[str, Any], exc: fastjsonschema.JsonSchemaValueException
+    ) -> Rejection:
+        if exc.rule == "additionalProperties":
+            extra = sorted(str(k) for k in event if k not in self._allowed[event_type])
+            shown = ", ".join(extra[:5])
+            return Rejection(extra[0] if extra else None, f"unknown field(s) for {event_type}: {shown}")
+        if exc.rule == "required":
+            missing = [k for k in exc.rule_definition if k not in event]
+            return Rejection(
+                missing[0] if missing else None, f"missing required field(s): {', '.join(missing)}"
+            )
+        name = exc.name[len("data.") :] if exc.name.startswith("data.") else None
+        message = exc.message.replace("data.", "", 1) if name else exc.message
+        return Rejection(name, message)

@@ -1,0 +1,1 @@
+"""questlog_api."""

@@ -1,0 +1,48 @@
+"""Errors the API turns into JSON responses in one handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """Root of the API's errors: an HTTP status, a machine code and a message for people."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    def body(self) -> dict[str, Any]:
+        """Return the JSON body of the error response."""
+        return {"error": self.code, "message": self.message, **self.extra}
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class KafkaUnavailable(ApiError):
+    """Kafka could not take the events durably; nothing unacknowledged is reported as accepted."""
+
+    status, code = 503, "kafka_unavailable"
+
+    def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.headers["Retry-After"] = str(retry_after_s)
+
+
+class DeliveryError(Exception):
+    """A record could not be written to Kafka durably (wraps librdkafka's error)."""

@@ -1,0 +1,134 @@
+"""Turn a request body into validated, enriched events and dead-letter records."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from questlog_core.validation import EventValidator, Rejection, format_rfc3339, parse_rfc3339
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What the API knows about the request besides its body."""
+
+    received_at: datetime
+    host: str | None
+    user_agent: str | None
+    endpoint: str
+    request_id: str
+
+
+@dataclass
+class Outcome:
+    """Per-event results of one request, in the order the events came."""
+
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BodyError(ValueError):
+    """The body is not a JSON event, list of events or {"events": [...]}."""
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body; NaN, Infinity and integers beyond 64 bits are read, then refused by schema."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BodyError(f"body is not valid JSON: {exc}") from exc
+
+
+def unpack(doc: Any, max_events: int) -> list[Any]:
+    """Return the events a body carries: one object, a list, or {"events": [...]}."""
+    if isinstance(doc, dict) and set(doc) == {"events"}:
+        doc = doc["events"]
+        if not isinstance(doc, list):
+            raise BodyError('"events" must be a JSON array of event objects')
+    events = doc if isinstance(doc, list) else [doc]
+    if not events:
+        raise BodyError("no events in body")
+    if len(events) > max_events:
+        raise BodyError(f"{len(events)} events in one request; the limit is {max_events}")
+    return events
+
+
+def _text(value: Any, limit: int) -> tuple[str, bool]:
+    raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if not isinstance(raw, str):
+        raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS).decode()
+    return (raw[:limit], True) if len(raw) > limit else (raw, False)
+
+
+def _claimed(event: Any, name: str) -> str | None:
+    value = event.get(name) if isinstance(event, dict) else None
+    return value[:256] if isinstance(value, str) else None
+
+
+def dead_letter(
+    ctx: RequestContext,
+    reason: str,
+    raw: Any,
+    raw_limit: int,
+    field_name: str | None = None,
+    event: Any = None,
+) -> dict[str, Any]:
+    """Build the dead-letter record of rejected input (schema bad_event)."""
+    text, truncated = _text(raw, raw_limit)
+    return {
+        "dlq_id": str(uuid.uuid4()),
+        "reason": reason[:2048],
+        "field": field_name,
+        "event_type": _claimed(event, "event_type"),
+        "event_id": _claimed(event, "event_id"),
+        "user_id": _claimed(event, "user_id"),
+        "raw": text,
+        "raw_truncated": truncated,
+        "received_at": format_rfc3339(ctx.received_at),
+        "host": ctx.host,
+        "user_agent": ctx.user_agent,
+        "endpoint": ctx.endpoint,
+    }
+
+
+def enrich(event: dict[str, Any], ctx: RequestContext, schema_version: str) -> dict[str, Any]:
+    """Return the stored form of a valid event: ids and times normalised, server fields added."""
+    record = dict(event)
+    record["event_id"] = str(uuid.UUID(event["event_id"])) if "event_id" in event else str(uuid.uuid4())
+    received = format_rfc3339(ctx.received_at)
+    record["event_ts"] = (
+        format_rfc3339(parse_rfc3339(event["event_ts"])) if ("event_ts" in event) else received
+    )
+    record["received_at"] = received
+    record["host"] = ctx.host
+    record["user_agent"] = ctx.user_agent
+    record["schema_version"] = schema_version
+    return record
+
+
+def sort_events(events: list[Any], validator: EventValidator, ctx: RequestContext, raw_limit: int) -> Outcome:
+    """Validate each event; valid ones become records, invalid ones dead letters."""
+    outcome = Outcome()
+    versions = {t: validator.registry.latest(t).version for t in validator.registry.event_types}
+    for index, event in enumerate(events):
+        rejection: Rejection | None = validator.check(event, ctx.received_at)
+        if rejection is None:
+            record = enrich(event, ctx, versions[event["event_type"]])
+            outcome.records.append(record)
+            outcome.accepted.append({"index": index, "event_id": record["event_id"]})
+        else:
+            outcome.dead_letters.append(
+                dead_letter(ctx, rejection.reason, event, raw_limit, rejection.field, event)
+            )
+            outcome.rejected.append({"index": index, "field": rejection.field, "reason": rejection.reason})
+    return outcome

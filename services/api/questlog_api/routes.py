@@ -1,0 +1,119 @@
+"""HTTP routes: the batch endpoint, the seed-style game actions, health, metrics and the API doc."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, current_app, g, request
+
+from questlog_api import metrics
+from questlog_api.events import BodyError, RequestContext
+from questlog_api.ingest import Ingestor
+
+bp = Blueprint("api", __name__)
+
+OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
+# The original assignment's endpoints and the event type each one logs.
+SEED_ACTIONS = {
+    "/purchase_a_weapon": "purchase_weapon",
+    "/join_a_guild": "join_guild",
+    "/enter_a_battle": "enter_battle",
+}
+
+
+def _ingestor() -> Ingestor:
+    ingestor: Ingestor = current_app.extensions["questlog.ingestor"]
+    return ingestor
+
+
+def _context() -> RequestContext:
+    return RequestContext(
+        received_at=datetime.now(UTC),
+        host=request.headers.get("Host"),
+        user_agent=request.headers.get("User-Agent"),
+        endpoint=request.path,
+        request_id=g.get("request_id", ""),
+    )
+
+
+def _answer(body: dict[str, Any], status: int) -> Response:
+    return Response(orjson.dumps(body), status, mimetype="application/json")
+
+
+def _seed_user(attributes: dict[str, Any]) -> Any:
+    # As the original tests did: body user_id, else X-User-Id, else the Host header.
+    if "user_id" in attributes:
+        return attributes["user_id"]
+    return request.headers.get("X-User-Id") or request.headers.get("Host")
+
+
+def _seed_event(event_type: str, doc: Any) -> list[Any]:
+    attributes = {} if doc is None else doc
+    if not isinstance(attributes, dict):
+        raise BodyError(f"body must be a JSON object of {event_type} attributes")
+    claimed = attributes.get("event_type", event_type)
+    if claimed != event_type:
+        raise BodyError(f"event_type {str(claimed)[:64]!r} does not match endpoint {request.path}")
+    return [{**attributes, "event_type": event_type, "user_id": _seed_user(attributes)}]
+
+
+@bp.post("/v1/events")
+def post_events() -> Response:
+    """Accept one event, an array of events or {"events": [...]}."""
+    ingestor, ctx = _ingestor(), _context()
+    body = ingestor.read_body(request, ctx)
+    ingestor.check_content_type(request, body, ctx)
+    return _answer(*ingestor.ingest(ingestor.parse(body, ctx), ctx))
+
+
+def _seed_action(event_type: str) -> Response:
+    ingestor, ctx = _ingestor(), _context()
+    body = ingestor.read_body(request, ctx)
+    ingestor.check_content_type(request, body, ctx)
+    events = ingestor.parse(body, ctx, shape=lambda doc: _seed_event(event_type, doc))
+    return _answer(*ingestor.ingest(events, ctx))
+
+
+for _path, _event_type in SEED_ACTIONS.items():
+    bp.add_url_rule(_path, _path.strip("/"), lambda t=_event_type: _seed_action(t), methods=["POST"])
+
+
+@bp.get("/")
+def default_event() -> Response:
+    """Log a `default` event for a visit to the root, as the original API did."""
+    ctx = _context()
+    event = {"event_type": "default", "user_id": _seed_user({})}
+    return _answer(*_ingestor().ingest([event], ctx))
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Answer that the process is alive; touches nothing else."""
+    return Response(b"ok", 200, mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Answer 200 when Kafka answers a metadata request, 503 otherwise."""
+    if current_app.extensions["questlog.producer"].ready():
+        return _answer({"status": "ready", "kafka": "reachable"}, 200)
+    response = _answer({"status": "not_ready", "kafka": "unreachable"}, 503)
+    response.headers["Retry-After"] = str(current_app.config["QUESTLOG"].retry_after_s)
+    return response
+
+
+@bp.get("/metrics")
+def metrics_page() -> Response:
+    """Expose Prometheus metrics in text format."""
+    body, content_type = metrics.render()
+    return Response(body, 200, content_type=content_type)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Serve the OpenAPI 3 document kept in the repository."""
+    return Response(OPENAPI_PATH.read_bytes(), 200, mimetype="application/json")

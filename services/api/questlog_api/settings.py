@@ -1,0 +1,104 @@
+"""API configuration: one frozen dataclass, read from QUESTLOG_API_* variables at the entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+PREFIX = "QUESTLOG_API_"
+
+
+class SettingsError(ValueError):
+    """A configuration variable has a value the API cannot use."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{PREFIX}{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
+
+
+def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    keys = [k.strip() for k in env.get(PREFIX + "KEYS", "").split(",") if k.strip()]
+    path = env.get(PREFIX + "KEYS_FILE")
+    if path:
+        try:
+            with open(path) as f:
+                keys += [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        except OSError as exc:
+            raise SettingsError(f"{PREFIX}KEYS_FILE cannot be read: {exc}") from exc
+    return tuple(keys)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API needs to know; defaults point at the local stack."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "events"
+    dlq_topic: str = "events.dlq"
+    max_events: int = 1000
+    max_body_bytes: int = 1024 * 1024
+    delivery_timeout_ms: int = 5000
+    linger_ms: int = 2
+    retry_after_s: int = 5
+    max_past: timedelta = timedelta(days=30)
+    max_future: timedelta = timedelta(days=1)
+    dlq_raw_bytes: int = 8192
+    auth_enabled: bool = False
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    access_log: bool = True
+    producer_config: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.auth_enabled and not self.api_keys:
+            raise SettingsError(
+                f"{PREFIX}AUTH_ENABLED is on but no key is set ({PREFIX}KEYS or {PREFIX}KEYS_FILE)"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read QUESTLOG_API_* variables; fail naming the variable when one is wrong."""
+        env = os.environ if env is None else env
+        extra = {
+            k[len(PREFIX + "KAFKA_") :].lower().replace("_", "."): v
+            for k, v in env.items()
+            if k.startswith(PREFIX + "KAFKA_")
+        }
+        return cls(
+            bootstrap_servers=env.get(PREFIX + "BOOTSTRAP_SERVERS", cls.bootstrap_servers),
+            topic=env.get(PREFIX + "TOPIC", cls.topic),
+            dlq_topic=env.get(PREFIX + "DLQ_TOPIC", cls.dlq_topic),
+            max_events=_int(env, "MAX_EVENTS", cls.max_events, 1),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes, 1),
+            delivery_timeout_ms=_int(env, "DELIVERY_TIMEOUT_MS", cls.delivery_timeout_ms, 100),
+            linger_ms=_int(env, "LINGER_MS", cls.linger_ms),
+            retry_after_s=_int(env, "RETRY_AFTER_S", cls.retry_after_s, 1),
+            max_past=timedelta(hours=_int(env, "MAX_EVENT_AGE_HOURS", 30 * 24, 1)),
+            max_future=timedelta(hours=_int(env, "MAX_EVENT_FUTURE_HOURS", 24, 0)),
+            dlq_raw_bytes=_int(env, "DLQ_RAW_BYTES", cls.dlq_raw_bytes, 64),
+            auth_enabled=_bool(env, "AUTH_ENABLED", cls.auth_enabled),
+            api_keys=_keys(env),
+            access_log=_bool(env, "ACCESS_LOG", cls.access_log),
+            producer_config=extra,
+        )

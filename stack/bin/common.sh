@@ -1,0 +1,47 @@
+# Shared prelude for stack/bin scripts: paths, pinned versions, small helpers.
+# Usage: source "$(dirname "$0")/common.sh"
+set -euo pipefail
+
+QL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+QL_VAR=${QUESTLOG_VAR:-$QL_ROOT/var}
+QL_CACHE=${QUESTLOG_CACHE:-$QL_ROOT/.cache}
+export QL_ROOT QL_VAR QL_CACHE
+
+set -a
+# shellcheck source=../versions.env
+source "$QL_ROOT/stack/versions.env"
+set +a
+
+die() { echo "questlog: $*" >&2; exit 1; }
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+# mvn_fetch POMDIR OUTDIR [-Dprop=value ...]: copy a pom's runtime dependencies into OUTDIR.
+# Idempotent: a stamp keyed by the arguments skips the work when nothing changed; Maven's own
+# ~/.m2 cache makes a re-fetch after `make distclean` offline-capable.
+mvn_fetch() {
+  local pomdir=$1 out=$2; shift 2
+  local key; key=$(echo "$pomdir $* $(sha256sum "$pomdir/pom.xml")" | sha256sum | cut -c1-16)
+  if [[ -f "$out/.stamp-$key" ]]; then return 0; fi
+  command -v mvn >/dev/null || die "Maven (mvn) is missing: apt-get install maven"
+  rm -rf "$out"; mkdir -p "$out"
+  local offline=()
+  [[ -n "${QUESTLOG_OFFLINE:-}" ]] && offline=(-o)
+  log "fetching JVM artifacts for $(basename "$pomdir") into $out"
+  mvn -q -B "${offline[@]}" -f "$pomdir/pom.xml" "$@" \
+      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" \
+      || die "Maven could not resolve $pomdir/pom.xml (see output above; is Maven Central reachable?)"
+  touch "$out/.stamp-$key"
+}
+
+# render TEMPLATE DEST: substitute ${VAR} references from the environment (envsubst-like, no deps).
+render() {
+  mkdir -p "$(dirname "$2")"
+  python3 - "$1" "$2" <<'PY'
+import os, string, sys
+src, dst = sys.argv[1], sys.argv[2]
+with open(src) as f:
+    text = string.Template(f.read()).substitute(os.environ)
+with open(dst, "w") as f:
+    f.write(text)
+PY
+}

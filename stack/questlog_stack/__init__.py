@@ -1,0 +1,1 @@
+"""questlog_stack: run the local stack (Kafka, HDFS, metastore, Trino, API, stream) as processes."""

@@ -1,0 +1,43 @@
+"""One-time resources the stack needs once its services are up: topics and the lake schema."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+TOPICS = {"events": 3, "events.dlq": 3}
+WAREHOUSE = "hdfs://127.0.0.1:8020/warehouse"
+CATALOG, SCHEMA = "lake", "game"
+
+
+def create_topics(bootstrap: str = "127.0.0.1:9092", topics: dict[str, int] | None = None) -> list[str]:
+    """Create missing topics; return the ones created."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    wanted = topics or TOPICS
+    existing = set(admin.list_topics(timeout=10).topics)
+    missing = [
+        NewTopic(t, num_partitions=n, replication_factor=1, config={"min.insync.replicas": "1"})
+        for t, n in wanted.items()
+        if t not in existing
+    ]
+    if not missing:
+        return []
+    for topic, future in admin.create_topics(missing, request_timeout=15).items():
+        future.result()
+        log.info("created topic %s", topic)
+    return [t.topic for t in missing]
+
+
+def create_schema(host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Create the lake.game schema on HDFS if it does not exist."""
+    import trino
+
+    with trino.dbapi.connect(host=host, port=port, user="questlog", catalog=CATALOG) as conn:
+        cur = conn.cursor()
+        cur.execute(
+            f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{SCHEMA} WITH (location = '{WAREHOUSE}/{SCHEMA}.db')"
+        )
+        cur.fetchall()

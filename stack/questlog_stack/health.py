@@ -1,0 +1,95 @@
+"""Health probes: each answers (healthy, detail) quickly and never raises."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+Probe = tuple[bool, str]
+
+
+def _get_json(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback only)
+        return json.load(response)
+
+
+def tcp(port: int, host: str = "127.0.0.1") -> Probe:
+    """Probe that something accepts connections on a port."""
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True, f"port {port} open"
+    except OSError as exc:
+        return False, f"port {port}: {exc.strerror or exc}"
+
+
+def kafka(bootstrap: str = "127.0.0.1:9092") -> Probe:
+    """Probe that the broker answers a metadata request."""
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure means not healthy
+        return False, f"metadata request failed: {exc}"
+    return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"
+
+
+def namenode() -> Probe:
+    """Probe that the NameNode is active and out of safe mode."""
+    try:
+        beans = _get_json("http://127.0.0.1:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")
+        info = beans["beans"][0]
+    except Exception as exc:  # noqa: BLE001
+        return False, f"jmx: {exc}"
+    if info.get("Safemode"):
+        return False, "in safe mode"
+    return True, f"active, {info.get('Used', 0) // 2**20} MiB used"
+
+
+def datanode() -> Probe:
+    """Probe that the NameNode sees at least one live DataNode."""
+    try:
+        beans = _get_json("http://127.0.0.1:9870/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")
+        live = int(beans["beans"][0]["NumLiveDataNodes"])
+    except Exception as exc:  # noqa: BLE001
+        return False, f"jmx: {exc}"
+    return live >= 1, f"{live} live datanode(s)"
+
+
+def trino() -> Probe:
+    """Probe that Trino has finished starting."""
+    try:
+        info = _get_json("http://127.0.0.1:8080/v1/info")
+    except Exception as exc:  # noqa: BLE001
+        return False, f"/v1/info: {exc}"
+    if info.get("starting", True):
+        return False, "starting"
+    return True, f"version {info.get('nodeVersion', {}).get('version', '?')}"
+
+
+def api(port: int = 5000) -> Probe:
+    """Probe that the API is ready (Kafka reachable)."""
+    try:
+        body = _get_json(f"http://127.0.0.1:{port}/readyz")
+    except Exception as exc:  # noqa: BLE001
+        return False, f"/readyz: {exc}"
+    return body.get("status") == "ready", f"kafka {body.get('kafka')}"
+
+
+def stream(progress_file: Path, stale_after_s: float = 120.0) -> Probe:
+    """Probe that the streaming job reports progress and is not stale."""
+    try:
+        progress = json.loads(progress_file.read_text())
+    except (OSError, ValueError):
+        return False, "no progress reported yet"
+    age = time.time() - progress.get("updated", 0)
+    detail = (
+        f"{progress.get('input_rows_per_second', 0):.0f} rows/s, "
+        f"batch {progress.get('batch_duration_ms', 0)} ms, lag {progress.get('lag', '?')}"
+    )
+    if progress.get("state") != "running" or age > stale_after_s:
+        return False, f"state {progress.get('state')}, last update {age:.0f}s ago"
+    return True, detail

@@ -1,0 +1,125 @@
+"""Start, stop and inspect the stack's processes through pid files and probes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from questlog_stack.paths import Paths
+from questlog_stack.services import Service
+
+
+class StackError(RuntimeError):
+    """A service failed to start or stop; the message names it and its log."""
+
+
+@dataclass(frozen=True)
+class State:
+    """What `make status` shows for one service."""
+
+    name: str
+    pid: int | None
+    port: int
+    healthy: bool
+    detail: str
+
+
+def read_pid(paths: Paths, name: str) -> int | None:
+    """Return the pid of a running service, or None (removing a stale pid file)."""
+    pid_file = paths.pid(name)
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        alive = False
+    if not alive:
+        pid_file.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _tail(paths: Paths, name: str, lines: int = 15) -> str:
+    try:
+        text = paths.log(name).read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join("    " + line for line in text[-lines:])
+
+
+def start(paths: Paths, service: Service) -> int:
+    """Start a service unless it runs; return its pid once its probe passes."""
+    pid = read_pid(paths, service.name)
+    if pid is None:
+        paths.log(service.name).parent.mkdir(parents=True, exist_ok=True)
+        paths.pid(service.name).parent.mkdir(parents=True, exist_ok=True)
+        with open(paths.log(service.name), "ab") as log:
+            log.write(f"\n=== questlog: starting {service.name} at {time.ctime()} ===\n".encode())
+            log.flush()
+            process = subprocess.Popen(
+                service.command,
+                cwd=paths.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**os.environ, "QUESTLOG_VAR": str(paths.var), **service.env},
+            )
+        pid = process.pid
+        paths.pid(service.name).write_text(f"{pid}\n")
+    deadline = time.monotonic() + service.start_timeout_s
+    detail = ""
+    while time.monotonic() < deadline:
+        if read_pid(paths, service.name) is None:
+            raise StackError(
+                f"{service.name} exited during start-up; see {paths.log(service.name)}:\n"
+                + _tail(paths, service.name)
+            )
+        healthy, detail = service.probe()
+        if healthy:
+            return pid
+        time.sleep(1.0)
+    raise StackError(
+        f"{service.name} (pid {pid}) not healthy after {service.start_timeout_s:.0f}s ({detail}); "
+        f"see {paths.log(service.name)}:\n" + _tail(paths, service.name)
+    )
+
+
+def stop(paths: Paths, service: Service) -> bool:
+    """Stop a service (SIGTERM to its process group, SIGKILL after a grace period)."""
+    pid = read_pid(paths, service.name)
+    if pid is None:
+        return False
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + service.stop_timeout_s
+    while time.monotonic() < deadline and read_pid(paths, service.name) is not None:
+        time.sleep(0.3)
+    if read_pid(paths, service.name) is not None:
+        _signal_group(pid, signal.SIGKILL)
+        time.sleep(0.5)
+    paths.pid(service.name).unlink(missing_ok=True)
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        os.kill(pid, sig)
+
+
+def state(paths: Paths, service: Service) -> State:
+    """Return the status line of a service."""
+    pid = read_pid(paths, service.name)
+    if pid is None:
+        return State(service.name, None, service.port, False, "stopped")
+    healthy, detail = service.probe()
+    return State(service.name, pid, service.port, healthy, detail)
