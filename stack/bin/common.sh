@@ -23,25 +23,42 @@ mvn_fetch() {
   local key; key=$(echo "$pomdir $* $(sha256sum "$pomdir/pom.xml")" | sha256sum | cut -c1-16)
   if [[ -f "$out/.stamp-$key" ]]; then return 0; fi
   command -v mvn >/dev/null || die "Maven (mvn) is missing: apt-get install maven"
-  rm -rf "$out"; mkdir -p "$out"
-  local offline=()
-  [[ -n "${QUESTLOG_OFFLINE:-}" ]] && offline=(-o)
-  log "fetching JVM artifacts for $(basename "$pomdir") into $out"
-  mvn -q -B "${offline[@]}" -f "$pomdir/pom.xml" "$@" \
-      dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" \
-      || die "Maven could not resolve $pomdir/pom.xml (see output above; is Maven Central reachable?)"
-  touch "$out/.stamp-$key"
+  mkdir -p "$(dirname "$out")"
+  # Services started together (NameNode + DataNode) fetch the same OUTDIR: serialise on a lock.
+  (
+    flock 9
+    if [[ -f "$out/.stamp-$key" ]]; then exit 0; fi
+    rm -rf "$out"; mkdir -p "$out"
+    local offline=()
+    [[ -n "${QUESTLOG_OFFLINE:-}" ]] && offline=(-o)
+    log "fetching JVM artifacts for $(basename "$pomdir") into $out"
+    mvn -q -B "${offline[@]}" -f "$pomdir/pom.xml" "$@" \
+        dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out" \
+        || die "Maven could not resolve $pomdir/pom.xml (see output above; is Maven Central reachable?)"
+    touch "$out/.stamp-$key"
+  ) 9>"$out.lock"
 }
 
 # render TEMPLATE DEST: substitute ${VAR} references from the environment (envsubst-like, no deps).
+# DEST is replaced atomically and only when its content changes: a running JVM (or a service started
+# at the same moment that renders the same file) never reads a half-written config.
 render() {
   mkdir -p "$(dirname "$2")"
   python3 - "$1" "$2" <<'PY'
-import os, string, sys
+import os, string, sys, tempfile
 src, dst = sys.argv[1], sys.argv[2]
 with open(src) as f:
     text = string.Template(f.read()).substitute(os.environ)
-with open(dst, "w") as f:
+try:
+    with open(dst) as f:
+        if f.read() == text:
+            sys.exit(0)
+except FileNotFoundError:
+    pass
+fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dst) or ".", prefix=".render-")
+with os.fdopen(fd, "w") as f:
     f.write(text)
+os.chmod(tmp, 0o644)
+os.replace(tmp, dst)
 PY
 }

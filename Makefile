@@ -1,0 +1,57 @@
+# questlog: one entry point for the local stack, the tests and the demo. `make help` lists targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+include stack/versions.env
+
+PY := .venv/bin/python
+STACK := $(PY) -m questlog_stack
+PYTEST_ARGS ?=
+
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration lint typecheck generate demo logs
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: ## Install everything (Python deps, JVM artifacts, ab); idempotent, fast when done
+	@stack/bin/setup
+
+up: setup ## Start the local stack (idempotent) and wait until every service is healthy
+	@$(STACK) up
+
+down: ## Stop every service of the local stack (data in var/ is kept)
+	@[ -x $(PY) ] && $(STACK) down || true
+
+status: ## One line per service: name, pid, port, health
+	@$(STACK) status
+
+restart: ## Restart the stack (or SERVICES="kafka trino")
+	@$(STACK) restart $(SERVICES)
+
+logs: ## Tail every service log
+	@tail -n 20 -F var/log/*.log
+
+clean: down ## Stop the stack and wipe its data, logs and checkpoints (downloads are kept)
+	rm -rf var
+
+distclean: clean ## Also wipe downloaded artifacts and the virtualenv
+	rm -rf .cache .venv
+
+test: up ## Run the whole test suite against the real local stack
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: setup ## Run the unit tests only (no services needed)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: up ## Run the integration and end-to-end tests
+	$(PY) -m pytest tests/integration tests/e2e $(PYTEST_ARGS)
+
+lint: setup ## Lint and type-check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy lib/questlog_core services/api/questlog_api
+
+generate: setup ## Regenerate the files derived from schemas/ (DDL, docs)
+	$(PY) -m questlog_core.codegen
+
+demo: up ## Run the whole pipeline end to end and write the report
+	$(PY) -m questlog_stack.demo

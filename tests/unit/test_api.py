@@ -1,0 +1,206 @@
+"""The API's request handling, with an in-memory producer (see tests/integration for real Kafka)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import fastjsonschema
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from questlog_api.app import create_app
+from questlog_api.settings import Settings
+from questlog_core.registry import default_registry
+from questlog_core.validation import FORMATS
+from tests.unit.fakes import FakeProducer
+
+WEAPON = {"event_type": "purchase_weapon", "user_id": "u1", "weapon_type": "sword", "gold_cost": 10}
+
+
+@pytest.fixture
+def producer() -> FakeProducer:
+    return FakeProducer()
+
+
+@pytest.fixture
+def client(producer: FakeProducer):
+    app = create_app(Settings(max_events=5, max_body_bytes=4096, access_log=False), producer)
+    return app.test_client()
+
+
+def stored_schema(event_type: str) -> dict:
+    """Full schema of what lands in Kafka: the whole envelope plus the type's attributes."""
+    reg = default_registry()
+    return {
+        "type": "object",
+        "properties": {**reg.envelope.properties, **reg.latest(event_type).properties},
+        "required": [*reg.envelope.required, *reg.latest(event_type).required],
+        "additionalProperties": False,
+    }
+
+
+def test_single_event_is_enriched_and_keyed_by_user(client, producer):
+    response = client.post("/v1/events", json=WEAPON, headers={"User-Agent": "ua/1"})
+    assert response.status_code == 202
+    body = response.get_json()
+    assert body["accepted_count"] == 1 and body["rejected"] == []
+    (topic, key, _value), = producer.sent
+    assert topic == "events" and key == b"u1"
+    stored = producer.values("events")[0]
+    assert stored["event_id"] == body["accepted"][0]["event_id"]
+    assert stored["user_agent"] == "ua/1" and stored["host"] == "localhost"
+    assert stored["schema_version"] == "1-0-0"
+    assert stored["event_ts"] == stored["received_at"]
+    fastjsonschema.validate(stored_schema("purchase_weapon"), stored, formats=FORMATS)
+
+
+def test_client_event_id_and_time_are_kept_and_normalised(client, producer):
+    event_id = str(uuid.uuid4()).upper()
+    ts = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    event = {**WEAPON, "event_id": event_id, "event_ts": ts.strftime("%Y-%m-%dT%H:%M:%S+00:00")}
+    assert client.post("/v1/events", json=event).status_code == 202
+    stored = producer.values("events")[0]
+    assert stored["event_id"] == event_id.lower()
+    assert stored["event_ts"] == ts.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+
+
+def test_mixed_batch_accepts_valid_and_dead_letters_invalid(client, producer):
+    bad = {**WEAPON, "gold_cost": -5}
+    response = client.post("/v1/events", json={"events": [WEAPON, bad, WEAPON]})
+    assert response.status_code == 202
+    body = response.get_json()
+    assert [a["index"] for a in body["accepted"]] == [0, 2]
+    assert body["rejected"] == [
+        {"index": 1, "field": "gold_cost", "reason": "gold_cost must be bigger than or equal to 0"}
+    ]
+    (dead,) = producer.values("events.dlq")
+    assert dead["field"] == "gold_cost" and dead["event_type"] == "purchase_weapon"
+    assert json.loads(dead["raw"]) == bad
+
+
+def test_all_invalid_is_400_and_names_each_field(client, producer):
+    response = client.post("/v1/events", json=[{"event_type": "enter_battle", "user_id": "u"}])
+    assert response.status_code == 400
+    assert response.get_json()["rejected"][0]["field"] == "enemy"
+    assert len(producer.values("events.dlq")) == 1 and producer.values("events") == []
+
+
+def test_not_json_is_400_and_raw_bytes_go_to_dlq(client, producer):
+    response = client.post("/v1/events", data=b"{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_json()["message"]
+    assert producer.values("events.dlq")[0]["raw"] == "{not json"
+
+
+def test_oversized_body_is_413_and_recorded(client, producer):
+    response = client.post("/v1/events", data=b"x" * 5000, content_type="application/json")
+    assert response.status_code == 413
+    assert "exceeds the limit" in producer.values("events.dlq")[0]["reason"]
+
+
+def test_too_many_events_is_413(client):
+    assert client.post("/v1/events", json=[WEAPON] * 6).status_code == 413
+
+
+def test_wrong_content_type_is_415(client, producer):
+    response = client.post("/v1/events", data=json.dumps(WEAPON), content_type="text/html")
+    assert response.status_code == 415
+    assert len(producer.values("events.dlq")) == 1
+
+
+def test_kafka_down_is_503_with_retry_after_and_nothing_accepted():
+    app = create_app(Settings(access_log=False), FakeProducer(fail=True))
+    response = app.test_client().post("/v1/events", json=WEAPON)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.get_json()
+    assert body["accepted"] == [] and len(body["failed"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "user"),
+    [({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won"}, "hdr"),
+     ({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won", "user_id": "body"}, "body"),
+     ({"Host": "user1.comcast.com"}, {"enemy": "orc", "outcome": "lost"}, "user1.comcast.com")],
+)
+def test_seed_endpoint_user_resolution(client, producer, headers, body, user):
+    response = client.post("/enter_a_battle", json=body, headers=headers)
+    assert response.status_code == 202
+    assert producer.values("events")[0]["user_id"] == user
+
+
+def test_seed_endpoint_refuses_other_event_type(client):
+    body = {"event_type": "join_guild", "guild_name": "x"}
+    assert client.post("/join_a_guild", json=body).status_code == 202
+    assert client.post("/purchase_a_weapon", json=body).status_code == 400
+
+
+def test_root_logs_default_event(client, producer):
+    assert client.get("/", headers={"X-User-Id": "u9"}).status_code == 202
+    assert producer.values("events")[0]["event_type"] == "default"
+
+
+def test_auth_rejects_without_logging_events(producer):
+    app = create_app(Settings(auth_enabled=True, api_keys=("k1", "k2"), access_log=False), producer)
+    c = app.test_client()
+    assert c.post("/v1/events", json=WEAPON).status_code == 401
+    assert c.post("/v1/events", json=WEAPON, headers={"X-Api-Key": "k3"}).status_code == 401
+    assert producer.sent == []
+    assert c.get("/healthz").status_code == 200
+    assert c.post("/v1/events", json=WEAPON, headers={"X-Api-Key": "k2"}).status_code == 202
+
+
+def test_health_ready_metrics(client):
+    assert client.get("/healthz").data == b"ok"
+    assert client.get("/readyz").get_json()["status"] == "ready"
+    client.post("/v1/events", json=WEAPON)
+    assert b"questlog_api_events_accepted_total" in client.get("/metrics").data
+
+
+def test_openapi_document_matches_routes(client):
+    doc = client.get("/openapi.json").get_json()
+    app_routes = {
+        (rule.rule, method.lower())
+        for rule in client.application.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+        if rule.endpoint != "static"
+    }
+    doc_routes = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert app_routes == doc_routes
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
+event_like = st.fixed_dictionaries(
+    {"event_type": st.sampled_from(["purchase_weapon", "join_guild", "enter_battle", "default", "x"])},
+    optional={
+        "user_id": st.text(max_size=300) | st.integers(),
+        "weapon_type": st.text(max_size=300), "gold_cost": st.integers() | st.text(max_size=3),
+        "damage": st.integers(min_value=-5), "guild_name": st.text(max_size=5),
+        "enemy": st.text(max_size=5), "outcome": st.sampled_from(["won", "lost", "draw"]),
+        "event_ts": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()) | st.text(max_size=5),
+        "event_id": st.uuids().map(str) | st.text(max_size=5),
+        "extra": json_values,
+    },
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(json_values, event_like, st.lists(event_like, max_size=7)))
+def test_random_bodies_never_5xx_and_accepted_events_conform(body):
+    producer = FakeProducer()
+    app = create_app(Settings(max_events=5, access_log=False), producer)
+    response = app.test_client().post("/v1/events", data=json.dumps(body), content_type="application/json")
+    assert response.status_code in (202, 400, 413)
+    stored = producer.values("events")
+    assert len(stored) == (response.get_json().get("accepted_count") or 0)
+    for event in stored:
+        fastjsonschema.validate(stored_schema(event["event_type"]), event, formats=FORMATS)
+    if response.status_code != 202:
+        assert producer.values("events.dlq"), "every refusal is recorded"
