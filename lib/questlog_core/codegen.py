@@ -34,8 +34,10 @@ def trino_ddl(tables: dict[str, list[Column]]) -> str:
     """Render Trino CREATE TABLE statements equivalent to what the streaming job creates."""
     out = [f"-- {HEADER}", ""]
     for table, columns in tables.items():
-        cols = ",\n".join(f"  {c.name} {c.trino_type} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'"
-                          for c in columns)
+        cols = ",\n".join(
+            f"  {c.name} {c.trino_type} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'"
+            for c in columns
+        )
         out.append(
             f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.{table} (\n{cols}\n)\n"
             f"WITH (format = 'PARQUET', format_version = 2, "
@@ -48,8 +50,14 @@ def reference(tables: dict[str, list[Column]]) -> str:
     """Render the Markdown table reference."""
     out = [f"<!-- {HEADER} -->", "# Lake tables (`lake.game`)", ""]
     for table, columns in tables.items():
-        out += [f"## `{table}`", "", f"Partitioned by `day({partition_column(table)})` (UTC).", "",
-                "| column | Trino type | description |", "|---|---|---|"]
+        out += [
+            f"## `{table}`",
+            "",
+            f"Partitioned by `day({partition_column(table)})` (UTC).",
+            "",
+            "| column | Trino type | description |",
+            "|---|---|---|",
+        ]
         out += [f"| `{c.name}` | {c.trino_type} | {c.description} |" for c in columns]
         out.append("")
     return "\n".join(out)

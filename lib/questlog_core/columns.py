@@ -76,9 +76,14 @@ def event_columns(registry: Registry, event_type: str) -> list[Column]:
     return envelope + attributes + _pipeline()
 
 
+def schema_columns(registry: Registry, name: str) -> list[Column]:
+    """Return the columns of the latest version of one schema, in file order."""
+    return _from_properties(registry.latest(name).properties)
+
+
 def bad_event_columns(registry: Registry) -> list[Column]:
     """Return the columns of the bad_events table."""
-    return _from_properties(registry.latest(BAD_EVENT).properties) + _pipeline()
+    return schema_columns(registry, BAD_EVENT) + _pipeline()
 
 
 def payload_fields(registry: Registry) -> list[Column]:

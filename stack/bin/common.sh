@@ -48,7 +48,10 @@ render() {
 import os, string, sys, tempfile
 src, dst = sys.argv[1], sys.argv[2]
 with open(src) as f:
-    text = string.Template(f.read()).substitute(os.environ)
+    try:
+        text = string.Template(f.read()).substitute(os.environ)
+    except (KeyError, ValueError) as e:
+        sys.exit(f"questlog: cannot render {src}: unset variable or stray '$' ({e!r}); write '$$' for a literal '$'")
 try:
     with open(dst) as f:
         if f.read() == text:

@@ -20,6 +20,7 @@ HADOOP_JAVA=(
   # hadoop.home.dir silences the "HADOOP_HOME is unset" check; log dir backs the web UI's /logs
   -Dhadoop.home.dir="$QL_CACHE/hadoop"
   -Dhadoop.log.dir="$QL_VAR/log"
-  # config dir first: Configuration finds core-site.xml / hdfs-site.xml on the classpath
-  -cp "$HADOOP_CONF:$QL_CACHE/hadoop/lib/*"
+  # config dir first: Configuration finds core-site.xml / hdfs-site.xml on the classpath;
+  # web/ holds webapps/ (NameNode + DataNode web UI, WebHDFS) extracted by fetch-hadoop
+  -cp "$HADOOP_CONF:$QL_CACHE/hadoop/web:$QL_CACHE/hadoop/lib/*"
 )

@@ -1,0 +1,110 @@
+"""Entry point of the streaming job: Kafka (events, events.dlq) -> Iceberg tables in lake.game."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+
+from questlog_core.registry import default_registry
+
+from questlog_stream import progress, session
+from questlog_stream.settings import Settings
+from questlog_stream.sink import LakeWriter
+from questlog_stream.tables import ensure_table
+
+log = logging.getLogger("questlog_stream")
+
+
+def run(settings: Settings) -> int:
+    """Start the query and watch it; return the process exit code."""
+    registry = default_registry()
+    unknown = set(settings.event_types) - set(registry.event_types)
+    if unknown:
+        log.error("QUESTLOG_STREAM_EVENT_TYPES names unknown event types: %s", sorted(unknown))
+        return 2
+    spark = session.build(settings)
+    spark.sparkContext.setLogLevel("WARN")
+    writer = LakeWriter(settings, registry)
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {settings.catalog}.{settings.namespace}")
+    for table, columns in writer.tables().items():
+        ensure_table(spark, table, settings.table(table), columns)
+    source = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.bootstrap_servers)
+        .option("subscribe", f"{settings.topic},{settings.dlq_topic}")
+        .option("startingOffsets", settings.starting_offsets)
+        .option("failOnDataLoss", "true")
+        .option("maxOffsetsPerTrigger", settings.max_offsets_per_trigger)
+        .option("kafka.isolation.level", "read_committed")
+        .load()
+    )
+    query = (
+        source.writeStream.queryName("questlog-stream")
+        .foreachBatch(writer)
+        .option("checkpointLocation", settings.checkpoint)
+        .trigger(processingTime=f"{settings.trigger_seconds} seconds")
+        .start()
+    )
+    log.info(
+        "stream started: %s -> %s.%s (%s), checkpoint %s",
+        settings.topic,
+        settings.catalog,
+        settings.namespace,
+        ", ".join(settings.event_types),
+        settings.checkpoint,
+    )
+    stopping = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping the query after the current batch", signum)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    last_batch = None
+    while query.isActive and not stopping.is_set():
+        query.awaitTermination(2)
+        last = query.lastProgress
+        summary = progress.summarize(last, "running")
+        progress.write(settings.progress_file, summary)
+        if last and last.get("batchId") != last_batch and last.get("numInputRows"):
+            last_batch = last.get("batchId")
+            log.info(
+                "progress %s",
+                json.dumps(
+                    {
+                        k: summary.get(k)
+                        for k in (
+                            "batch_id",
+                            "input_rows",
+                            "input_rows_per_second",
+                            "processed_rows_per_second",
+                            "batch_duration_ms",
+                            "lag",
+                        )
+                    }
+                ),
+            )
+    if stopping.is_set():
+        query.stop()
+        progress.write(settings.progress_file, progress.summarize(query.lastProgress, "stopped"))
+        return 0
+    error = query.exception()
+    progress.write(settings.progress_file, progress.summarize(query.lastProgress, "failed"))
+    log.error("stream query terminated: %s", error)
+    return 1
+
+
+def main() -> int:
+    """Configure logging and settings from the environment, then run."""
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return run(Settings.from_env())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

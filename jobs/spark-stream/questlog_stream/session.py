@@ -1,0 +1,47 @@
+"""Build the SparkSession: local mode, Iceberg catalog on the Hive metastore, jars from the cache."""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from pyspark.sql import SparkSession
+
+from questlog_stream.settings import Settings
+
+
+def jars(cache: str | None = None) -> list[str]:
+    """Return the connector jars `make setup` fetched (nothing is downloaded at run time)."""
+    root = (
+        cache
+        or os.environ.get("QUESTLOG_CACHE")
+        or os.path.join(os.path.dirname(__file__), "..", "..", "..", ".cache")
+    )
+    found = sorted(glob.glob(os.path.join(root, "spark", "jars", "*.jar")))
+    if not found:
+        raise RuntimeError(f"no Spark connector jars under {root}/spark/jars: run `make setup`")
+    return found
+
+
+def build(settings: Settings, app_name: str = "questlog-stream", master: str = "local[2]") -> SparkSession:
+    """Create (or return) the session configured for the lake."""
+    cat = f"spark.sql.catalog.{settings.catalog}"
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .master(master)
+        .config("spark.jars", ",".join(jars()))
+        .config("spark.driver.memory", settings.driver_memory)
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+        .config(cat, "org.apache.iceberg.spark.SparkCatalog")
+        .config(f"{cat}.type", "hive")
+        .config(f"{cat}.uri", settings.metastore_uri)
+        .config(f"{cat}.warehouse", settings.warehouse)
+        .config("spark.hadoop.fs.defaultFS", settings.warehouse.split("/warehouse")[0])
+        .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
+    )
+    return builder.getOrCreate()

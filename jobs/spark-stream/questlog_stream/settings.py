@@ -1,0 +1,85 @@
+"""Streaming job configuration: one frozen dataclass, read from QUESTLOG_STREAM_* at the entry point."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+PREFIX = "QUESTLOG_STREAM_"
+
+
+class SettingsError(ValueError):
+    """A configuration variable has a value the job cannot use."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{PREFIX}{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{PREFIX}{name} must be > 0, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the job needs; defaults point at the local stack."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = "events"
+    dlq_topic: str = "events.dlq"
+    # Event types written to the lake; others (e.g. `default`) are skipped.
+    event_types: tuple[str, ...] = ("purchase_weapon", "join_guild", "enter_battle")
+    catalog: str = "lake"
+    namespace: str = "game"
+    metastore_uri: str = "thrift://127.0.0.1:9083"
+    warehouse: str = "hdfs://127.0.0.1:8020/warehouse"
+    checkpoint: str = "hdfs://127.0.0.1:8020/questlog/checkpoints/stream"
+    trigger_seconds: float = 1.0
+    max_offsets_per_trigger: int = 200_000
+    # Window around a batch's event times in which a duplicate event_id is looked for.
+    dedup_window_hours: float = 48.0
+    compact_every_seconds: float = 600.0
+    snapshot_retain_hours: float = 1.0
+    progress_file: str = "var/run/stream.progress.json"
+    driver_memory: str = "1g"
+    shuffle_partitions: int = 4
+    starting_offsets: str = "earliest"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read QUESTLOG_STREAM_* variables; fail naming the variable when one is wrong."""
+        env = os.environ if env is None else env
+        get = lambda name, default: env.get(PREFIX + name) or default  # noqa: E731
+        types = tuple(t.strip() for t in get("EVENT_TYPES", ",".join(cls.event_types)).split(",") if t)
+        if not types:
+            raise SettingsError(f"{PREFIX}EVENT_TYPES must name at least one event type")
+        return cls(
+            bootstrap_servers=get("BOOTSTRAP_SERVERS", cls.bootstrap_servers),
+            topic=get("TOPIC", cls.topic),
+            dlq_topic=get("DLQ_TOPIC", cls.dlq_topic),
+            event_types=types,
+            catalog=get("CATALOG", cls.catalog),
+            namespace=get("NAMESPACE", cls.namespace),
+            metastore_uri=get("METASTORE_URI", cls.metastore_uri),
+            warehouse=get("WAREHOUSE", cls.warehouse),
+            checkpoint=get("CHECKPOINT", cls.checkpoint),
+            trigger_seconds=_number(env, "TRIGGER_SECONDS", cls.trigger_seconds),
+            max_offsets_per_trigger=int(_number(env, "MAX_OFFSETS_PER_TRIGGER", cls.max_offsets_per_trigger)),
+            dedup_window_hours=_number(env, "DEDUP_WINDOW_HOURS", cls.dedup_window_hours),
+            compact_every_seconds=_number(env, "COMPACT_EVERY_SECONDS", cls.compact_every_seconds),
+            snapshot_retain_hours=_number(env, "SNAPSHOT_RETAIN_HOURS", cls.snapshot_retain_hours),
+            progress_file=get("PROGRESS_FILE", cls.progress_file),
+            driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
+            shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
+            starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
+        )
+
+    def table(self, name: str) -> str:
+        """Return the fully qualified Spark name of a lake table."""
+        return f"{self.catalog}.{self.namespace}.{name}"

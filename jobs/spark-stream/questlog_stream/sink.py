@@ -1,0 +1,97 @@
+"""The micro-batch writer: every batch lands in the lake exactly once, however often it is replayed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from questlog_core.codegen import partition_column
+from questlog_core.columns import BAD_EVENTS_TABLE, bad_event_columns, event_columns
+from questlog_core.registry import Registry
+
+from questlog_stream import maintenance
+from questlog_stream.schema import dead_letter_payload, event_payload
+from questlog_stream.settings import Settings
+from questlog_stream.transform import (
+    dead_letters,
+    decode,
+    rows_of_type,
+    unusable_events,
+    with_problems,
+)
+
+log = logging.getLogger(__name__)
+
+
+class LakeWriter:
+    """foreachBatch callback: split a batch by table and MERGE it in, keyed by event id."""
+
+    def __init__(self, settings: Settings, registry: Registry) -> None:
+        self.settings = settings
+        self.event_columns = {t: event_columns(registry, t) for t in settings.event_types}
+        self.bad_columns = bad_event_columns(registry)
+        self.required = {t: registry.latest(t).required for t in registry.event_types}
+        self.known = registry.event_types
+        self.payload = event_payload(registry)
+        self.dlq_payload = dead_letter_payload(registry)
+        self.window = timedelta(hours=settings.dedup_window_hours)
+        self.last_compaction = time.monotonic()
+        self.batches = 0
+
+    def tables(self) -> dict[str, list]:
+        """Return every table this writer fills, with its columns."""
+        return {**self.event_columns, BAD_EVENTS_TABLE: self.bad_columns}
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        started = time.monotonic()
+        batch.persist()
+        try:
+            events = decode(batch.where(F.col("topic") == self.settings.topic), self.payload)
+            checked = with_problems(events, self.required, self.known).persist()
+            written = {}
+            for event_type, columns in self.event_columns.items():
+                rows = rows_of_type(checked, event_type, columns)
+                written[event_type] = self._merge(event_type, rows, "event_id")
+            dlq = decode(batch.where(F.col("topic") == self.settings.dlq_topic), self.dlq_payload)
+            bad = unusable_events(checked, self.bad_columns).unionByName(dead_letters(dlq, self.bad_columns))
+            written[BAD_EVENTS_TABLE] = self._merge(BAD_EVENTS_TABLE, bad, "dlq_id")
+            checked.unpersist()
+        finally:
+            batch.unpersist()
+        self.batches += 1
+        if any(written.values()):
+            log.info(
+                "batch %d landed %s in %.2fs",
+                batch_id,
+                ", ".join(f"{t}={n}" for t, n in written.items() if n),
+                time.monotonic() - started,
+            )
+        if time.monotonic() - self.last_compaction > self.settings.compact_every_seconds:
+            maintenance.compact(batch.sparkSession, self.settings, list(self.tables()))
+            self.last_compaction = time.monotonic()
+
+    def _merge(self, table: str, rows: DataFrame, key: str) -> int:
+        """Insert rows whose key the table does not hold yet; return how many rows were offered."""
+        rows = rows.persist()
+        try:
+            ts = partition_column(table)
+            bounds = rows.agg(F.count(F.lit(1)), F.min(ts), F.max(ts)).first()
+            count, low, high = bounds[0], bounds[1], bounds[2]
+            if not count:
+                return 0
+            view = f"questlog_batch_{table}"
+            rows.createOrReplaceTempView(view)
+            low_s = (low - self.window).strftime("%Y-%m-%d %H:%M:%S")
+            high_s = (high + self.window).strftime("%Y-%m-%d %H:%M:%S")
+            # Only NOT MATCHED: Iceberg runs this as an anti-join + append, pruned to the window's days.
+            rows.sparkSession.sql(
+                f"MERGE INTO {self.settings.table(table)} t USING {view} s "
+                f"ON t.{key} = s.{key} AND t.{ts} BETWEEN TIMESTAMP '{low_s}' AND TIMESTAMP '{high_s}' "
+                f"WHEN NOT MATCHED THEN INSERT *"
+            )
+            return int(count)
+        finally:
+            rows.unpersist()
