@@ -31,7 +31,8 @@ def _problem(required: dict[str, tuple[str, ...]], known: tuple[str, ...]) -> Sp
     """Return why a decoded event is unusable, or null when it is fine."""
     e = F.col("e")
     checks: list[tuple[SparkColumn, str]] = [
-        (e.isNull() | F.col("raw").isNull(), "record is not a JSON object"),
+        (F.expr("try_parse_json(raw)").isNull(), "record is not valid JSON"),
+        (~F.ltrim(F.col("raw")).startswith("{"), "record is not a JSON object"),
         (e["event_type"].isNull(), "missing or invalid field: event_type"),
         (~e["event_type"].isin(*known), "unknown event_type"),
         (e["event_id"].isNull(), "missing or invalid field: event_id"),
