@@ -50,14 +50,17 @@ def down(paths: Paths, names: list[str]) -> int:
 
 def status(paths: Paths, names: list[str]) -> int:
     """Print one line per service; exit 1 if any is not healthy."""
-    print(f"{'SERVICE':<14} {'PID':>8} {'PORT':>6}  {'STATE':<9} DETAIL")
-    all_ok = True
+    print(f"{'SERVICE':<14} {'PID':>8} {'PORT':>6}  {'STATE':<9} {'RSS':>9}  DETAIL")
+    all_ok, total = True, 0.0
     for service in _select(paths, names):
         st = supervisor.state(paths, service)
         word = "healthy" if st.healthy else ("stopped" if st.pid is None else "UNHEALTHY")
         all_ok &= st.healthy
         port = str(st.port) if st.port else "-"
-        print(f"{st.name:<14} {st.pid or '-':>8} {port:>6}  {word:<9} {st.detail}")
+        rss = f"{st.rss_mib:.0f} MiB" if st.pid else "-"
+        total += st.rss_mib
+        print(f"{st.name:<14} {st.pid or '-':>8} {port:>6}  {word:<9} {rss:>9}  {st.detail}")
+    print(f"{'total':<14} {'':>8} {'':>6}  {'':<9} {total:>5.0f} MiB")
     return 0 if all_ok else 1
 
 

@@ -25,6 +25,7 @@ class State:
     port: int
     healthy: bool
     detail: str
+    rss_mib: float = 0.0
 
 
 def read_pid(paths: Paths, name: str) -> int | None:
@@ -122,4 +123,22 @@ def state(paths: Paths, service: Service) -> State:
     if pid is None:
         return State(service.name, None, service.port, False, "stopped")
     healthy, detail = service.probe()
-    return State(service.name, pid, service.port, healthy, detail)
+    return State(service.name, pid, service.port, healthy, detail, group_rss_mib(pid))
+
+
+def group_rss_mib(pgid: int) -> float:
+    """Return the resident memory of every process in a service's process group, in MiB."""
+    total_kib = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:
+                continue
+            with open(f"/proc/{entry}/status") as f:
+                total_kib += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+        except (OSError, StopIteration, ValueError, IndexError):
+            continue
+    return total_kib / 1024

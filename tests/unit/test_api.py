@@ -10,11 +10,11 @@ import fastjsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from questlog_api.app import create_app
 from questlog_api.settings import Settings
 from questlog_core.registry import default_registry
 from questlog_core.validation import FORMATS
+
 from tests.unit.fakes import FakeProducer
 
 WEAPON = {"event_type": "purchase_weapon", "user_id": "u1", "weapon_type": "sword", "gold_cost": 10}

@@ -7,7 +7,6 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
-
 from questlog_core import codegen
 from questlog_core.columns import event_columns, payload_fields
 from questlog_core.errors import SchemaError

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from pyspark.sql import Row, SparkSession
 from pyspark.testing import assertDataFrameEqual
-
 from questlog_core.columns import bad_event_columns, event_columns
 from questlog_core.registry import default_registry
 from questlog_stream.schema import dead_letter_payload, event_payload

@@ -1,0 +1,87 @@
+"""Fixtures for tests against the real local stack (`make up`); they fail fast when it is down."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import trino
+from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient, NewTopic
+from questlog_stack import health
+
+BOOTSTRAP = "127.0.0.1:9092"
+WEBHDFS = "http://127.0.0.1:9870/webhdfs/v1"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_is_up() -> None:
+    for name, probe in (("kafka", health.kafka), ("hdfs-namenode", health.namenode),
+                        ("hdfs-datanode", health.datanode), ("trino", health.trino)):
+        ok, detail = probe()
+        assert ok, f"{name} is not healthy ({detail}); start the stack with `make up`"
+
+
+@pytest.fixture
+def admin() -> AdminClient:
+    return AdminClient({"bootstrap.servers": BOOTSTRAP})
+
+
+@pytest.fixture
+def topic(admin: AdminClient) -> Iterator[str]:
+    """Create a unique 3-partition topic for one test and delete it afterwards."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    admin.create_topics([NewTopic(name, num_partitions=3, replication_factor=1)])[name].result(30)
+    yield name
+    admin.delete_topics([name])[name].result(30)
+
+
+def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]:
+    """Read a topic from the start until `expected` messages arrived or the time is up."""
+    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"t-{uuid.uuid4().hex}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(messages) < expected and time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and msg.error() is None:
+                messages.append(msg)
+        # Linger briefly: more than expected would be a duplicate.
+        extra_deadline = time.monotonic() + 1.0
+        while time.monotonic() < extra_deadline:
+            msg = consumer.poll(0.2)
+            if msg is not None and msg.error() is None:
+                messages.append(msg)
+    finally:
+        consumer.close()
+    return messages
+
+
+@pytest.fixture(scope="session")
+def trino_cursor():
+    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-tests", catalog="lake",
+                               schema="game")
+    yield conn.cursor()
+    conn.close()
+
+
+def query(cursor, sql: str) -> list[list[Any]]:
+    cursor.execute(sql)
+    return cursor.fetchall()
+
+
+def webhdfs(method: str, path: str, op: str, **kwargs: Any) -> requests.Response:
+    """Call WebHDFS on the NameNode, following the redirect to the DataNode."""
+    params = {"op": op, "user.name": "questlog", **kwargs.pop("params", {})}
+    return requests.request(method, f"{WEBHDFS}{path}", params=params, timeout=30, **kwargs)
