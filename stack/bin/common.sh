@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared prelude for stack/bin scripts: paths, pinned versions, small helpers.
 # Usage: source "$(dirname "$0")/common.sh"
 set -euo pipefail

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced (after common.sh) by run-hdfs-namenode, run-hdfs-datanode and hdfs: fetches the jars,
 # renders the HDFS config into $HADOOP_CONF and defines HADOOP_JAVA, the java command line prefix
 # (JVM flags + classpath) shared by the daemons and the CLI; callers append heap flags and a main class.
@@ -9,6 +10,7 @@ for f in core-site.xml hdfs-site.xml log4j.properties hadoop-metrics2.properties
 done
 mkdir -p "$QL_VAR/log"
 
+# shellcheck disable=SC2034  # used by the scripts that source this file
 HADOOP_JAVA=(
   "$JAVA17_HOME/bin/java"
   # the module openings Hadoop's own launcher adds on JDK 17+

@@ -23,12 +23,21 @@ def pytest_collection_modifyitems(items):
         item.add_marker(pytest.mark.integration)
 
 
+def require(name: str, probe: Any) -> None:
+    """Fail at once, naming the service, when part of the stack is down."""
+    ok, detail = probe()
+    assert ok, f"{name} is not healthy ({detail}); start the stack with `make up`"
+
+
 @pytest.fixture(scope="session", autouse=True)
-def stack_is_up() -> None:
-    for name, probe in (("kafka", health.kafka), ("hdfs-namenode", health.namenode),
-                        ("hdfs-datanode", health.datanode), ("trino", health.trino)):
-        ok, detail = probe()
-        assert ok, f"{name} is not healthy ({detail}); start the stack with `make up`"
+def kafka_is_up() -> None:
+    require("kafka", health.kafka)
+
+
+@pytest.fixture(scope="session")
+def hdfs_is_up() -> None:
+    require("hdfs-namenode", health.namenode)
+    require("hdfs-datanode", health.datanode)
 
 
 @pytest.fixture
@@ -69,7 +78,8 @@ def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]
 
 
 @pytest.fixture(scope="session")
-def trino_cursor():
+def trino_cursor(hdfs_is_up):
+    require("trino", health.trino)
     conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-tests", catalog="lake",
                                schema="game")
     yield conn.cursor()

@@ -21,7 +21,7 @@ def test_kafka_produce_and_consume(topic):
     assert {m.partition() for m in received} <= {0, 1, 2}
 
 
-def test_hdfs_write_and_read(unique):
+def test_hdfs_write_and_read(hdfs_is_up, unique):
     path = f"/tmp/questlog-tests/{unique}.txt"
     body = f"hello hdfs {unique}\n".encode() * 1000
     created = webhdfs("PUT", path, "CREATE", data=body, params={"overwrite": "true"})
