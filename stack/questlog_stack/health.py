@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -57,6 +59,18 @@ def datanode() -> Probe:
     except Exception as exc:  # noqa: BLE001
         return False, f"jmx: {exc}"
     return live >= 1, f"{live} live datanode(s)"
+
+
+def metastore(script: Path) -> Probe:
+    """Probe that the metastore answers a real thrift call (get_all_databases)."""
+    try:
+        result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return False, "thrift call timed out"
+    if result.returncode != 0:
+        return False, (result.stdout + result.stderr).strip().splitlines()[-1:][0][:120] if (
+            result.stdout + result.stderr).strip() else "thrift call failed"
+    return True, f"databases: {result.stdout.strip()}"
 
 
 def trino() -> Probe:

@@ -33,7 +33,7 @@ def services(paths: Paths) -> list[Service]:
             "metastore",
             (str(paths.script("run-metastore")),),
             9083,
-            lambda: health.tcp(9083),
+            lambda: health.metastore(paths.script("metastore-ping")),
             start_timeout_s=180.0,
         ),
         Service("trino", (str(paths.script("run-trino")),), 8080, health.trino, start_timeout_s=240.0),

@@ -41,6 +41,8 @@ def build(settings: Settings, app_name: str = "questlog-stream", master: str = "
         .config(f"{cat}.type", "hive")
         .config(f"{cat}.uri", settings.metastore_uri)
         .config(f"{cat}.warehouse", settings.warehouse)
+        # foreachBatch commits from the streaming session; an Iceberg table cache would hide them.
+        .config(f"{cat}.cache-enabled", "false")
         .config("spark.hadoop.fs.defaultFS", settings.warehouse.split("/warehouse")[0])
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
