@@ -20,6 +20,8 @@ log = logging.getLogger("questlog_stream")
 
 def run(settings: Settings) -> int:
     """Start the query and watch it; return the process exit code."""
+    # A stale "running" file from a killed run must not pass for health while this one starts.
+    progress.write(settings.progress_file, progress.summarize(None, "starting"))
     registry = default_registry()
     unknown = set(settings.event_types) - set(registry.event_types)
     if unknown:
