@@ -87,3 +87,14 @@ def test_dead_letters_keep_api_reason_and_dedupe(spark):
     rows = dead_letters(df, bad_event_columns(REG)).orderBy("kafka_offset").collect()
     assert [r.reason for r in rows] == ["gold_cost must be integer", "stream: unreadable dead-letter record"]
     assert rows[0].field == "gold_cost" and rows[0].endpoint == "/v1/events"
+
+
+def test_hour_ranges_merge_overlapping_windows():
+    from datetime import timedelta
+
+    from questlog_stream.sink import hour_ranges
+
+    h = datetime(2026, 11, 20, 10)
+    got = hour_ranges([h, h + timedelta(hours=1), h - timedelta(days=3)], timedelta(hours=1))
+    assert got == [(h - timedelta(days=3, hours=1), h - timedelta(days=3) + timedelta(hours=2)),
+                   (h - timedelta(hours=1), h + timedelta(hours=3))]

@@ -43,12 +43,12 @@ class Settings:
     trigger_seconds: float = 1.0
     max_offsets_per_trigger: int = 200_000
     # Window around a batch's event times in which a duplicate event_id is looked for.
-    dedup_window_hours: float = 48.0
-    compact_every_seconds: float = 600.0
+    dedup_window_hours: float = 6.0
+    compact_every_seconds: float = 300.0
     snapshot_retain_hours: float = 1.0
     progress_file: str = "var/run/stream.progress.json"
     driver_memory: str = "1g"
-    shuffle_partitions: int = 4
+    shuffle_partitions: int = 2
     starting_offsets: str = "earliest"
 
     @classmethod

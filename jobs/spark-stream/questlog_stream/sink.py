@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -78,20 +78,33 @@ class LakeWriter:
         rows = rows.persist()
         try:
             ts = partition_column(table)
-            bounds = rows.agg(F.count(F.lit(1)), F.min(ts), F.max(ts)).first()
-            count, low, high = bounds[0], bounds[1], bounds[2]
-            if not count:
+            hours = [r[0] for r in rows.groupBy(F.date_trunc("hour", ts)).count().collect()]
+            if not hours:
                 return 0
             view = f"questlog_batch_{table}"
             rows.createOrReplaceTempView(view)
-            low_s = (low - self.window).strftime("%Y-%m-%d %H:%M:%S")
-            high_s = (high + self.window).strftime("%Y-%m-%d %H:%M:%S")
-            # Only NOT MATCHED: Iceberg runs this as an anti-join + append, pruned to the window's days.
+            window = " OR ".join(
+                f"t.{ts} BETWEEN TIMESTAMP '{low:%Y-%m-%d %H:%M:%S}' AND TIMESTAMP '{high:%Y-%m-%d %H:%M:%S}'"
+                for low, high in hour_ranges(hours, self.window)
+            )
+            # Only NOT MATCHED: Iceberg runs this as an anti-join + append; the target is read only
+            # in the hours around the batch's own event times (file pruning on event_ts stats).
             rows.sparkSession.sql(
                 f"MERGE INTO {self.settings.table(table)} t USING {view} s "
-                f"ON t.{key} = s.{key} AND t.{ts} BETWEEN TIMESTAMP '{low_s}' AND TIMESTAMP '{high_s}' "
-                f"WHEN NOT MATCHED THEN INSERT *"
+                f"ON t.{key} = s.{key} AND ({window}) WHEN NOT MATCHED THEN INSERT *"
             )
-            return int(count)
+            return int(rows.count())
         finally:
             rows.unpersist()
+
+
+def hour_ranges(hours: list[datetime], window: timedelta) -> list[tuple[datetime, datetime]]:
+    """Merge the hours a batch touches, widened by the dedup window, into disjoint ranges."""
+    ranges: list[tuple[datetime, datetime]] = []
+    for hour in sorted(hours):
+        low, high = hour - window, hour + timedelta(hours=1) + window
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(high, ranges[-1][1]))
+        else:
+            ranges.append((low, high))
+    return ranges
