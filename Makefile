@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 include stack/versions.env
+-include loadgen/loadgen.mk
+-include k8s/k8s.mk
 
 PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
