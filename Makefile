@@ -9,7 +9,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status restart clean distclean test test-unit test-integration lint typecheck generate demo logs
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration lint generate report demo logs
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,5 +55,8 @@ lint: setup ## Lint and type-check
 generate: setup ## Regenerate the files derived from schemas/ (DDL, docs)
 	$(PY) -m questlog_core.codegen
 
-demo: up ## Run the whole pipeline end to end and write the report
-	$(PY) -m questlog_stack.demo
+report: ## Write the analytics report (reports/report.html and .md) from the lake
+	$(PY) -m questlog_report --out reports
+
+demo: up ## Run the whole pipeline end to end (simulator + ab -> lake) and write the report
+	$(PY) -m questlog_report.demo

@@ -1,0 +1,19 @@
+-- how many events does each table hold, how many arrived late, and how fresh is the lake?
+with landed as (
+    select 'purchase_weapon' as table_name, event_ts, received_at, landed_at from lake.game.purchase_weapon
+    union all
+    select 'join_guild', event_ts, received_at, landed_at from lake.game.join_guild
+    union all
+    select 'enter_battle', event_ts, received_at, landed_at from lake.game.enter_battle
+)
+
+select
+    table_name,
+    count(*) as events,
+    count_if(received_at - event_ts > interval '1' hour) as late_events,
+    round(1.0 * count_if(received_at - event_ts > interval '1' hour) / count(*), 4) as late_share,
+    round(approx_percentile(to_milliseconds(landed_at - received_at), 0.5) / 1000.0, 2) as p50_landing_s,
+    round(approx_percentile(to_milliseconds(landed_at - received_at), 0.95) / 1000.0, 2) as p95_landing_s
+from landed
+group by table_name
+order by table_name
