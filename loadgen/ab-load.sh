@@ -133,7 +133,7 @@ done
 elapsed_ms=$(( $(date +%s%3N) - started_ms ))
 (( elapsed_ms > 0 )) || elapsed_ms=1
 rate_x10=$(( sum_complete * 10000 / elapsed_ms ))
-echo "total: $sum_complete requests in $(( elapsed_ms / 1000 )).$(( elapsed_ms % 1000 / 100 ))s" \
+echo "total: $sum_complete requests in $(( elapsed_ms / 1000 )).$(printf %03d $(( elapsed_ms % 1000 )))s" \
      "= $(( rate_x10 / 10 )).$(( rate_x10 % 10 )) req/s overall; $sum_failed failed, $sum_non2xx non-2xx"
 if (( sum_failed > 0 || sum_non2xx > 0 || sum_complete < total )); then
   echo "ab-load: FAILED ($sum_failed failed, $sum_non2xx non-2xx, $(( total - sum_complete )) not completed)" >&2
