@@ -35,8 +35,7 @@ def trino_ddl(tables: dict[str, list[Column]]) -> str:
     out = [f"-- {HEADER}", ""]
     for table, columns in tables.items():
         cols = ",\n".join(
-            f"  {c.name} {c.trino_type} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'"
-            for c in columns
+            f"  {c.name} {c.trino_type} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'" for c in columns
         )
         out.append(
             f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.{table} (\n{cols}\n)\n"

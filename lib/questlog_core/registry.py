@@ -83,8 +83,7 @@ class Registry:
         if ENVELOPE not in versions:
             raise SchemaError(f"no {ENVELOPE} schema under {base}")
         ordered = {
-            name: tuple(sorted(found, key=lambda s: _version_key(s.version)))
-            for name, found in versions.items()
+            name: tuple(sorted(found, key=lambda s: _version_key(s.version))) for name, found in versions.items()
         }
         registry = cls(ordered)
         registry._check_evolution()

@@ -70,9 +70,7 @@ class TimeWindow:
 def client_schema(registry: Registry, event_type: str) -> dict[str, Any]:
     """Build the JSON Schema a client event of one type must satisfy."""
     envelope, schema = registry.envelope, registry.latest(event_type)
-    client_props = {
-        name: spec for name, spec in envelope.properties.items() if spec.get("x-source") != "server"
-    }
+    client_props = {name: spec for name, spec in envelope.properties.items() if spec.get("x-source") != "server"}
     properties = {**client_props, **schema.properties}
     properties["event_type"] = {**client_props["event_type"], "const": event_type}
     return {
@@ -129,9 +127,7 @@ class EventValidator:
             return Rejection(extra[0] if extra else None, f"unknown field(s) for {event_type}: {shown}")
         if exc.rule == "required":
             missing = [k for k in exc.rule_definition if k not in event]
-            return Rejection(
-                missing[0] if missing else None, f"missing required field(s): {', '.join(missing)}"
-            )
+            return Rejection(missing[0] if missing else None, f"missing required field(s): {', '.join(missing)}")
         name = exc.name[len("data.") :] if exc.name.startswith("data.") else None
         message = exc.message.replace("data.", "", 1) if name else exc.message
         return Rejection(name, message)

@@ -38,8 +38,9 @@ def run_all(host: str = "127.0.0.1", port: int = 8080) -> dict[str, Result]:
             cur.execute(sql)
             rows = cur.fetchall()
             columns = [d[0] for d in cur.description]
-            results[path.stem] = Result(path.stem, question_of(sql), columns,
-                                        [dict(zip(columns, r, strict=True)) for r in rows])
+            results[path.stem] = Result(
+                path.stem, question_of(sql), columns, [dict(zip(columns, r, strict=True)) for r in rows]
+            )
     finally:
         conn.close()
     return results

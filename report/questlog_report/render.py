@@ -18,22 +18,29 @@ def _table_html(section: Section, limit: int = 20) -> str:
     cols = section.result.columns
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
     body = "".join(
-        "<tr>" + "".join(
-            f'<td class="{"n" if isinstance(row[c], int | float) else ""}">{escape(as_text(row[c]))}</td>'
-            for c in cols) + "</tr>"
-        for row in section.result.rows[:limit])
+        "<tr>"
+        + "".join(
+            f'<td class="{"n" if isinstance(row[c], int | float) else ""}">{escape(as_text(row[c]))}</td>' for c in cols
+        )
+        + "</tr>"
+        for row in section.result.rows[:limit]
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def html(sections: list[Section], generated: datetime | None = None) -> str:
     """Return the report as one HTML document with inline SVG charts."""
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
-    parts = [f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>questlog: player "
-             f"behaviour report</title><style>{STYLE}</style></head><body>",
-             f"<h1>Player behaviour report</h1><p>From <code>lake.game</code> in Trino, {when}.</p>"]
+    parts = [
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>questlog: player '
+        f"behaviour report</title><style>{STYLE}</style></head><body>",
+        f"<h1>Player behaviour report</h1><p>From <code>lake.game</code> in Trino, {when}.</p>",
+    ]
     for s in sections:
-        parts.append(f'<section><h2>{escape(s.title)}</h2><p class="q">{escape(s.question)}</p>'
-                     f'<p class="finding">{escape(s.finding)}</p>{s.chart}{_table_html(s)}</section>')
+        parts.append(
+            f'<section><h2>{escape(s.title)}</h2><p class="q">{escape(s.question)}</p>'
+            f'<p class="finding">{escape(s.finding)}</p>{s.chart}{_table_html(s)}</section>'
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -44,8 +51,16 @@ def markdown(sections: list[Section], generated: datetime | None = None) -> str:
     out = ["# Player behaviour report", "", f"From `lake.game` in Trino, {when}.", ""]
     for s in sections:
         cols = s.result.columns
-        out += [f"## {s.title}", "", f"*{s.question}*", "", f"**Finding:** {s.finding}", "",
-                "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        out += [
+            f"## {s.title}",
+            "",
+            f"*{s.question}*",
+            "",
+            f"**Finding:** {s.finding}",
+            "",
+            "| " + " | ".join(cols) + " |",
+            "|" + "---|" * len(cols),
+        ]
         out += ["| " + " | ".join(as_text(r[c]) for c in cols) + " |" for r in s.result.rows[:20]]
         out.append("")
     return "\n".join(out)

@@ -17,9 +17,7 @@ def _select(paths: Paths, names: list[str]) -> list[supervisor.Service]:
     known = services(paths)
     unknown = set(names) - {s.name for s in known}
     if unknown:
-        raise SystemExit(
-            f"unknown service(s): {', '.join(sorted(unknown))}; known: {', '.join(s.name for s in known)}"
-        )
+        raise SystemExit(f"unknown service(s): {', '.join(sorted(unknown))}; known: {', '.join(s.name for s in known)}")
     return [s for s in known if not names or s.name in names]
 
 

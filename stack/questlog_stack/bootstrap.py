@@ -37,7 +37,5 @@ def create_schema(host: str = "127.0.0.1", port: int = 8080) -> None:
 
     with trino.dbapi.connect(host=host, port=port, user="questlog", catalog=CATALOG) as conn:
         cur = conn.cursor()
-        cur.execute(
-            f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{SCHEMA} WITH (location = '{WAREHOUSE}/{SCHEMA}.db')"
-        )
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{SCHEMA} WITH (location = '{WAREHOUSE}/{SCHEMA}.db')")
         cur.fetchall()

@@ -69,7 +69,8 @@ def metastore(script: Path) -> Probe:
         return False, "thrift call timed out"
     if result.returncode != 0:
         return False, (result.stdout + result.stderr).strip().splitlines()[-1:][0][:120] if (
-            result.stdout + result.stderr).strip() else "thrift call failed"
+            result.stdout + result.stderr
+        ).strip() else "thrift call failed"
     return True, f"databases: {result.stdout.strip()}"
 
 

@@ -79,8 +79,7 @@ def start(paths: Paths, service: Service) -> int:
     while time.monotonic() < deadline:
         if read_pid(paths, service.name) is None:
             raise StackError(
-                f"{service.name} exited during start-up; see {paths.log(service.name)}:\n"
-                + _tail(paths, service.name)
+                f"{service.name} exited during start-up; see {paths.log(service.name)}:\n" + _tail(paths, service.name)
             )
         healthy, detail = service.probe()
         if healthy:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from questlog_stack import health
 from questlog_stack.paths import Paths
+
 from tests.integration.conftest import query, require, trino_cursor  # noqa: F401 - fixtures
 
 API = "http://127.0.0.1:5000"
@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def pipeline_is_up(hdfs_is_up) -> None:  # noqa: F811
+def pipeline_is_up(hdfs_is_up) -> None:
     require("kafka", health.kafka)
     require("api", health.api)
     require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))

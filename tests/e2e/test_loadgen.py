@@ -33,9 +33,7 @@ def lake_summary(cursor, prefix: str) -> dict[str, Any]:
             cursor,
             f"SELECT count(*), count(DISTINCT event_id), count(DISTINCT user_id) FROM {table} WHERE {like}",
         )
-        days = query(
-            cursor, f"SELECT CAST(date(event_ts) AS varchar), count(*) FROM {table} WHERE {like} GROUP BY 1"
-        )
+        days = query(cursor, f"SELECT CAST(date(event_ts) AS varchar), count(*) FROM {table} WHERE {like} GROUP BY 1")
         hosts = query(cursor, f"SELECT host, count(*) FROM {table} WHERE {like} GROUP BY 1")
         summary[table] = {
             "events": events,
@@ -71,9 +69,7 @@ def expected_from_truth(truth: dict[str, Any]) -> dict[str, Any]:
     expected: dict[str, Any] = {}
     for table, t in tables.items():
         expected[table] = {k: t[k] for k in ("events", "users", "by_day", "by_host")} | {"ids": t["events"]}
-    expected["purchase_weapon"] |= {
-        k: tables["purchase_weapon"][k] for k in ("gold", "by_weapon", "gold_by_host")
-    }
+    expected["purchase_weapon"] |= {k: tables["purchase_weapon"][k] for k in ("gold", "by_weapon", "gold_by_host")}
     expected["enter_battle"]["by_enemy"] = tables["enter_battle"]["by_enemy"]
     expected["join_guild"]["by_guild"] = tables["join_guild"]["by_guild"]
     expected["bad_events"] = truth["sent"]["malformed_sent"]
@@ -175,12 +171,8 @@ def test_ab_load_lands_in_the_lake(trino_cursor, unique):
     like = f"user_id LIKE '{prefix}-%'"
 
     def landed():
-        counts = {
-            t: query(trino_cursor, f"SELECT count(*) FROM {t} WHERE {like}")[0][0] for t in TABLES.values()
-        }
-        [[spent]] = query(
-            trino_cursor, f"SELECT coalesce(sum(gold_cost), 0) FROM purchase_weapon WHERE {like}"
-        )
+        counts = {t: query(trino_cursor, f"SELECT count(*) FROM {t} WHERE {like}")[0][0] for t in TABLES.values()}
+        [[spent]] = query(trino_cursor, f"SELECT coalesce(sum(gold_cost), 0) FROM purchase_weapon WHERE {like}")
         same = sum(
             query(trino_cursor, f"SELECT count(*) FROM {t} WHERE {like} AND host = user_id")[0][0]
             for t in TABLES.values()

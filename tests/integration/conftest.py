@@ -56,8 +56,14 @@ def topic(admin: AdminClient) -> Iterator[str]:
 
 def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]:
     """Read a topic from the start until `expected` messages arrived or the time is up."""
-    consumer = Consumer({"bootstrap.servers": BOOTSTRAP, "group.id": f"t-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": BOOTSTRAP,
+            "group.id": f"t-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     messages: list[Any] = []
     deadline = time.monotonic() + timeout_s
@@ -80,8 +86,7 @@ def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]
 @pytest.fixture(scope="session")
 def trino_cursor(hdfs_is_up):
     require("trino", health.trino)
-    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-tests", catalog="lake",
-                               schema="game")
+    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-tests", catalog="lake", schema="game")
     yield conn.cursor()
     conn.close()
 

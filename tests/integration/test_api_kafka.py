@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import orjson
 import pytest
 from confluent_kafka.admin import NewTopic
-
 from questlog_api.app import create_app
 from questlog_api.settings import Settings
 from questlog_stack import supervisor
 from questlog_stack.paths import Paths
 from questlog_stack.services import by_name
+
 from tests.integration.conftest import BOOTSTRAP, consume_all
 
 
@@ -21,7 +21,7 @@ from tests.integration.conftest import BOOTSTRAP, consume_all
 def topics(admin) -> Iterator[tuple[str, str]]:
     name = f"test-events-{uuid.uuid4().hex[:10]}"
     names = (name, f"{name}.dlq")
-    for t, future in admin.create_topics([NewTopic(t, 3, 1) for t in names]).items():
+    for future in admin.create_topics([NewTopic(t, 3, 1) for t in names]).values():
         future.result(30)
     yield names
     for future in admin.delete_topics(list(names)).values():
@@ -29,15 +29,18 @@ def topics(admin) -> Iterator[tuple[str, str]]:
 
 
 def make_client(topics: tuple[str, str], **overrides):
-    settings = Settings(bootstrap_servers=BOOTSTRAP, topic=topics[0], dlq_topic=topics[1],
-                        access_log=False, **overrides)
+    settings = Settings(
+        bootstrap_servers=BOOTSTRAP, topic=topics[0], dlq_topic=topics[1], access_log=False, **overrides
+    )
     app = create_app(settings)
     return app, app.test_client()
 
 
 def events(n: int, user: str = "u") -> list[dict]:
-    return [{"event_type": "purchase_weapon", "user_id": f"{user}{i % 3}", "weapon_type": "axe",
-             "gold_cost": i} for i in range(n)]
+    return [
+        {"event_type": "purchase_weapon", "user_id": f"{user}{i % 3}", "weapon_type": "axe", "gold_cost": i}
+        for i in range(n)
+    ]
 
 
 def test_acknowledged_events_are_exactly_what_kafka_holds(topics):
@@ -51,7 +54,8 @@ def test_acknowledged_events_are_exactly_what_kafka_holds(topics):
     assert body["accepted_count"] == 48 and body["rejected_count"] == 2
     stored = consume_all(topics[0], 48)
     assert sorted(orjson.loads(m.value())["event_id"] for m in stored) == sorted(
-        a["event_id"] for a in body["accepted"])
+        a["event_id"] for a in body["accepted"]
+    )
     # key = user_id: one player's events share a partition, in order.
     by_user: dict[bytes, set[int]] = {}
     for m in stored:

@@ -19,8 +19,9 @@ pytestmark = [pytest.mark.disruptive, pytest.mark.slow]
 
 
 def stack(command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "questlog_stack", command], capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "questlog_stack", command], capture_output=True, text=True, timeout=900
+    )
 
 
 def test_restart_keeps_kafka_hdfs_and_metastore_data(admin, trino_cursor, unique):
@@ -37,8 +38,7 @@ def test_restart_keeps_kafka_hdfs_and_metastore_data(admin, trino_cursor, unique
     table = f"lake.game.restart_{unique}"
     query(trino_cursor, f"CREATE TABLE {table} AS SELECT 42 AS answer")
 
-    was_running = [s.name for s in services(Paths.from_env())
-                   if os.path.exists(Paths.from_env().pid(s.name))]
+    was_running = [s.name for s in services(Paths.from_env()) if os.path.exists(Paths.from_env().pid(s.name))]
     down = stack("down")
     assert down.returncode == 0, down.stderr
     for service in services(Paths.from_env()):
@@ -46,8 +46,9 @@ def test_restart_keeps_kafka_hdfs_and_metastore_data(admin, trino_cursor, unique
     for port in (9092, 8020, 9870, 9083, 8080, 5000):
         assert not health.tcp(port)[0], f"port {port} still open after down"
 
-    up = subprocess.run([sys.executable, "-m", "questlog_stack", "up", *was_running],
-                        capture_output=True, text=True, timeout=900)
+    up = subprocess.run(
+        [sys.executable, "-m", "questlog_stack", "up", *was_running], capture_output=True, text=True, timeout=900
+    )
     assert up.returncode == 0, up.stdout + up.stderr
 
     assert [m.value() for m in consume_all(topic, 1)] == [marker]

@@ -49,12 +49,24 @@ def test_trino_table_in_lake_game_lives_on_hdfs(trino_cursor, unique):
 
 
 def test_status_lists_every_service_healthy():
-    result = subprocess.run([sys.executable, "-m", "questlog_stack", "status",
-                             "hdfs-namenode", "hdfs-datanode", "kafka", "metastore", "trino"],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "questlog_stack",
+            "status",
+            "hdfs-namenode",
+            "hdfs-datanode",
+            "kafka",
+            "metastore",
+            "trino",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()[1:]
     lines = [line for line in lines if not line.startswith("total")]
-    assert [line.split()[0] for line in lines] == ["hdfs-namenode", "hdfs-datanode", "kafka", "metastore",
-                                                  "trino"]
+    assert [line.split()[0] for line in lines] == ["hdfs-namenode", "hdfs-datanode", "kafka", "metastore", "trino"]
     assert all(line.split()[3] == "healthy" for line in lines)

@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from confluent_kafka import Producer
-
 from questlog_api.events import RequestContext, enrich
 from questlog_stack import health, supervisor
 from questlog_stack.paths import Paths
 from questlog_stack.services import by_name
+
 from tests.integration.conftest import BOOTSTRAP, query
 
 PROGRESS = Paths.from_env().var / "run" / "stream.progress.json"
@@ -31,14 +31,19 @@ def stream_is_up() -> None:
 
 def record(run: str, i: int, **extra) -> dict:
     ctx = RequestContext(datetime.now(UTC), "tests.example.net", "pytest", "/v1/events", "t")
-    event = {"event_type": "purchase_weapon", "user_id": f"{run}-u{i % 11}", "weapon_type": "mace",
-             "gold_cost": i, "event_id": str(uuid.uuid4()), **extra}
+    event = {
+        "event_type": "purchase_weapon",
+        "user_id": f"{run}-u{i % 11}",
+        "weapon_type": "mace",
+        "gold_cost": i,
+        "event_id": str(uuid.uuid4()),
+        **extra,
+    }
     return enrich(event, ctx, "1-0-0")
 
 
 def produce(values: list[bytes], topic: str = "events") -> None:
-    producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": True,
-                         "linger.ms": 5})
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
     for value in values:
         while True:
             try:
@@ -63,8 +68,7 @@ def test_records_land_typed_and_duplicates_once(trino_cursor, unique):
     records = [record(run, i) for i in range(200)]
     produce([orjson.dumps(r) for r in records])
     expected = [[200, 200, sum(range(200))]]
-    sql = (f"SELECT count(*), count(DISTINCT event_id), sum(gold_cost) FROM purchase_weapon "
-           f"WHERE user_id LIKE '{run}-%'")
+    sql = f"SELECT count(*), count(DISTINCT event_id), sum(gold_cost) FROM purchase_weapon WHERE user_id LIKE '{run}-%'"
     assert wait_rows(trino_cursor, sql, expected) == expected
     # The same events again, in a later batch and within one batch: still stored once.
     produce([orjson.dumps(r) for r in records[:50]] * 2)
@@ -72,8 +76,11 @@ def test_records_land_typed_and_duplicates_once(trino_cursor, unique):
     produce([orjson.dumps(marker)])
     expected = [[201, 201, sum(range(200)) + 999]]
     assert wait_rows(trino_cursor, sql, expected) == expected
-    row = query(trino_cursor, f"SELECT event_ts, received_at, kafka_offset IS NOT NULL, landed_at >= received_at "
-                              f"FROM purchase_weapon WHERE event_id = '{marker['event_id']}'")
+    row = query(
+        trino_cursor,
+        f"SELECT event_ts, received_at, kafka_offset IS NOT NULL, landed_at >= received_at "
+        f"FROM purchase_weapon WHERE event_id = '{marker['event_id']}'",
+    )
     assert row[0][2] is True and row[0][3] is True
     assert row[0][0].tzinfo is not None
 
@@ -85,8 +92,11 @@ def test_late_event_lands_in_its_own_day(trino_cursor, unique):
     produce([orjson.dumps(late)])
     sql = f"SELECT CAST(date(event_ts) AS varchar) FROM purchase_weapon WHERE user_id LIKE '{run}-%'"
     assert wait_rows(trino_cursor, sql, [[old.date().isoformat()]]) == [[old.date().isoformat()]]
-    files = query(trino_cursor, f"SELECT file_path FROM \"purchase_weapon$files\" "
-                                f"WHERE file_path LIKE '%event_ts_day={old.date().isoformat()}%'")
+    files = query(
+        trino_cursor,
+        f'SELECT file_path FROM "purchase_weapon$files" '
+        f"WHERE file_path LIKE '%event_ts_day={old.date().isoformat()}%'",
+    )
     assert files, "the late event's day has its own partition"
 
 
@@ -112,7 +122,7 @@ def test_kill_9_mid_stream_keeps_counts_exact(trino_cursor, unique):
 
     def feed() -> None:
         for start in range(0, total, 1000):
-            produce(records[start:start + 1000])
+            produce(records[start : start + 1000])
             time.sleep(0.3)
         done.set()
 
@@ -130,6 +140,5 @@ def test_kill_9_mid_stream_keeps_counts_exact(trino_cursor, unique):
     feeder.join(timeout=300)
     assert done.is_set()
     expected = [[total, total, sum(range(total))]]
-    sql = (f"SELECT count(*), count(DISTINCT event_id), sum(gold_cost) FROM purchase_weapon "
-           f"WHERE user_id LIKE '{run}-%'")
+    sql = f"SELECT count(*), count(DISTINCT event_id), sum(gold_cost) FROM purchase_weapon WHERE user_id LIKE '{run}-%'"
     assert wait_rows(trino_cursor, sql, expected, timeout_s=300) == expected

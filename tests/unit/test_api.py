@@ -47,7 +47,7 @@ def test_single_event_is_enriched_and_keyed_by_user(client, producer):
     assert response.status_code == 202
     body = response.get_json()
     assert body["accepted_count"] == 1 and body["rejected"] == []
-    (topic, key, _value), = producer.sent
+    ((topic, key, _value),) = producer.sent
     assert topic == "events" and key == b"u1"
     stored = producer.values("events")[0]
     assert stored["event_id"] == body["accepted"][0]["event_id"]
@@ -122,9 +122,11 @@ def test_kafka_down_is_503_with_retry_after_and_nothing_accepted():
 
 @pytest.mark.parametrize(
     ("headers", "body", "user"),
-    [({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won"}, "hdr"),
-     ({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won", "user_id": "body"}, "body"),
-     ({"Host": "user1.comcast.com"}, {"enemy": "orc", "outcome": "lost"}, "user1.comcast.com")],
+    [
+        ({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won"}, "hdr"),
+        ({"X-User-Id": "hdr"}, {"enemy": "orc", "outcome": "won", "user_id": "body"}, "body"),
+        ({"Host": "user1.comcast.com"}, {"enemy": "orc", "outcome": "lost"}, "user1.comcast.com"),
+    ],
 )
 def test_seed_endpoint_user_resolution(client, producer, headers, body, user):
     response = client.post("/enter_a_battle", json=body, headers=headers)
@@ -181,9 +183,12 @@ event_like = st.fixed_dictionaries(
     {"event_type": st.sampled_from(["purchase_weapon", "join_guild", "enter_battle", "default", "x"])},
     optional={
         "user_id": st.text(max_size=300) | st.integers(),
-        "weapon_type": st.text(max_size=300), "gold_cost": st.integers() | st.text(max_size=3),
-        "damage": st.integers(min_value=-5), "guild_name": st.text(max_size=5),
-        "enemy": st.text(max_size=5), "outcome": st.sampled_from(["won", "lost", "draw"]),
+        "weapon_type": st.text(max_size=300),
+        "gold_cost": st.integers() | st.text(max_size=3),
+        "damage": st.integers(min_value=-5),
+        "guild_name": st.text(max_size=5),
+        "enemy": st.text(max_size=5),
+        "outcome": st.sampled_from(["won", "lost", "draw"]),
         "event_ts": st.datetimes(timezones=st.just(UTC)).map(lambda d: d.isoformat()) | st.text(max_size=5),
         "event_id": st.uuids().map(str) | st.text(max_size=5),
         "extra": json_values,
@@ -204,3 +209,11 @@ def test_random_bodies_never_5xx_and_accepted_events_conform(body):
         fastjsonschema.validate(stored_schema(event["event_type"]), event, formats=FORMATS)
     if response.status_code != 202:
         assert producer.values("events.dlq"), "every refusal is recorded"
+
+
+def test_retried_rejection_keeps_its_dead_letter_id(client, producer):
+    bad = {**WEAPON, "gold_cost": -1}
+    client.post("/v1/events", json=bad)
+    client.post("/v1/events", json=bad)
+    first, second = producer.values("events.dlq")
+    assert first["dlq_id"] == second["dlq_id"]

@@ -274,9 +274,7 @@ def test_readme_documents_every_setting():
 def test_the_payload_corpus_is_current_and_valid(tmp_path: Path):
     payloads.write(tmp_path)
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
-    assert fresh == sorted(
-        p.relative_to(LOADGEN / "payloads") for p in (LOADGEN / "payloads").rglob("*.json")
-    )
+    assert fresh == sorted(p.relative_to(LOADGEN / "payloads") for p in (LOADGEN / "payloads").rglob("*.json"))
     for path in fresh:
         assert (tmp_path / path).read_text() == (LOADGEN / "payloads" / path).read_text(), path
     validator = EventValidator(default_registry())

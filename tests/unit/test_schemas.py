@@ -21,8 +21,7 @@ def test_contract_event_types_and_attributes():
     assert names["purchase_weapon"][8:11] == ["weapon_type", "gold_cost", "damage"]
     assert names["join_guild"][8:10] == ["guild_name", "special_power"]
     assert names["enter_battle"][8:10] == ["enemy", "outcome"]
-    common = ["event_id", "event_type", "user_id", "event_ts", "received_at", "host", "user_agent",
-              "schema_version"]
+    common = ["event_id", "event_type", "user_id", "event_ts", "received_at", "host", "user_agent", "schema_version"]
     assert all(n[:8] == common for n in names.values())
     types = {c.name: c.spark_type for c in payload_fields(reg)}
     assert types["event_ts"] == "timestamp" and types["gold_cost"] == "bigint"
@@ -76,8 +75,10 @@ def test_property_without_description_is_refused(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "iso"),
-    [("2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00"),
-     ("2026-01-02T05:04:05.123456789+02:00", "2026-01-02T03:04:05.123456+00:00")],
+    [
+        ("2026-01-02T03:04:05Z", "2026-01-02T03:04:05+00:00"),
+        ("2026-01-02T05:04:05.123456789+02:00", "2026-01-02T03:04:05.123456+00:00"),
+    ],
 )
 def test_rfc3339_parsing(text, iso):
     assert parse_rfc3339(text).isoformat() == iso

@@ -19,24 +19,45 @@ REQUIRED = {t: REG.latest(t).required for t in REG.event_types}
 
 @pytest.fixture(scope="module")
 def spark():
-    session = (SparkSession.builder.master("local[1]").appName("questlog-unit")
-               .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", "1").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("questlog-unit")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
 
 def event(event_id: str, **extra) -> dict:
-    base = {"event_id": event_id, "event_type": "purchase_weapon", "user_id": "u1",
-            "event_ts": "2026-11-20T10:00:00.000000Z", "received_at": "2026-11-20T10:00:01.500000Z",
-            "host": "h", "user_agent": "ua", "schema_version": "1-0-0",
-            "weapon_type": "sword", "gold_cost": 5}
+    base = {
+        "event_id": event_id,
+        "event_type": "purchase_weapon",
+        "user_id": "u1",
+        "event_ts": "2026-11-20T10:00:00.000000Z",
+        "received_at": "2026-11-20T10:00:01.500000Z",
+        "host": "h",
+        "user_agent": "ua",
+        "schema_version": "1-0-0",
+        "weapon_type": "sword",
+        "gold_cost": 5,
+    }
     return {**base, **extra}
 
 
 def kafka_rows(spark, values, topic="events"):
-    rows = [Row(topic=topic, partition=0, offset=i, timestamp=datetime(2026, 11, 20, tzinfo=UTC),
-                value=(v if isinstance(v, str) else json.dumps(v)).encode()) for i, v in enumerate(values)]
+    rows = [
+        Row(
+            topic=topic,
+            partition=0,
+            offset=i,
+            timestamp=datetime(2026, 11, 20, tzinfo=UTC),
+            value=(v if isinstance(v, str) else json.dumps(v)).encode(),
+        )
+        for i, v in enumerate(values)
+    ]
     return spark.createDataFrame(rows)
 
 
@@ -45,16 +66,32 @@ def checked(spark, values):
 
 
 def test_typed_rows_and_first_copy_wins(spark):
-    values = [event("a"), event("b", damage=7), event("a", gold_cost=999),
-              {**event("c"), "event_type": "enter_battle", "enemy": "orc", "outcome": "won"}]
+    values = [
+        event("a"),
+        event("b", damage=7),
+        event("a", gold_cost=999),
+        {**event("c"), "event_type": "enter_battle", "enemy": "orc", "outcome": "won"},
+    ]
     cols = [c for c in event_columns(REG, "purchase_weapon") if c.name != "landed_at"]
     got = rows_of_type(checked(spark, values), "purchase_weapon", cols)
     assert dict(got.dtypes)["event_ts"] == "timestamp" and dict(got.dtypes)["gold_cost"] == "bigint"
     ts, rx = datetime(2026, 11, 20, 10, 0, tzinfo=UTC), datetime(2026, 11, 20, 10, 0, 1, 500000, tzinfo=UTC)
     expected = [
-        Row(event_id=i, event_type="purchase_weapon", user_id="u1", event_ts=ts.replace(tzinfo=None),
-            received_at=rx.replace(tzinfo=None), host="h", user_agent="ua", schema_version="1-0-0",
-            weapon_type="sword", gold_cost=5, damage=d, kafka_partition=0, kafka_offset=o)
+        Row(
+            event_id=i,
+            event_type="purchase_weapon",
+            user_id="u1",
+            event_ts=ts.replace(tzinfo=None),
+            received_at=rx.replace(tzinfo=None),
+            host="h",
+            user_agent="ua",
+            schema_version="1-0-0",
+            weapon_type="sword",
+            gold_cost=5,
+            damage=d,
+            kafka_partition=0,
+            kafka_offset=o,
+        )
         for i, d, o in (("a", None, 0), ("b", 7, 1))
     ]
     assertDataFrameEqual(got, spark.createDataFrame(expected, got.schema))
@@ -66,8 +103,7 @@ def test_unselected_types_are_not_bad(spark):
 
 
 def test_malformed_records_become_bad_events_with_reason(spark):
-    values = ["{not json", event("x", gold_cost=None), {**event("y"), "event_type": "dance"},
-              event(None), "[1, 2]"]
+    values = ["{not json", event("x", gold_cost=None), {**event("y"), "event_type": "dance"}, event(None), "[1, 2]"]
     bad = unusable_events(checked(spark, values), bad_event_columns(REG)).orderBy("kafka_offset")
     got = [(r.reason, r.field, r.raw[:9]) for r in bad.collect()]
     assert got[0] == ("stream: record is not valid JSON", "", "{not json")
@@ -80,9 +116,15 @@ def test_malformed_records_become_bad_events_with_reason(spark):
 
 
 def test_dead_letters_keep_api_reason_and_dedupe(spark):
-    record = {"dlq_id": "5b0f6c1e-0000-4000-8000-000000000001", "reason": "gold_cost must be integer",
-              "field": "gold_cost", "raw": "{}", "raw_truncated": False,
-              "received_at": "2026-11-20T10:00:01.500000Z", "endpoint": "/v1/events"}
+    record = {
+        "dlq_id": "5b0f6c1e-0000-4000-8000-000000000001",
+        "reason": "gold_cost must be integer",
+        "field": "gold_cost",
+        "raw": "{}",
+        "raw_truncated": False,
+        "received_at": "2026-11-20T10:00:01.500000Z",
+        "endpoint": "/v1/events",
+    }
     df = decode(kafka_rows(spark, [record, record, "garbage"], "events.dlq"), dead_letter_payload(REG))
     rows = dead_letters(df, bad_event_columns(REG)).orderBy("kafka_offset").collect()
     assert [r.reason for r in rows] == ["gold_cost must be integer", "stream: unreadable dead-letter record"]
@@ -96,5 +138,7 @@ def test_hour_ranges_merge_overlapping_windows():
 
     h = datetime(2026, 11, 20, 10)
     got = hour_ranges([h, h + timedelta(hours=1), h - timedelta(days=3)], timedelta(hours=1))
-    assert got == [(h - timedelta(days=3, hours=1), h - timedelta(days=3) + timedelta(hours=2)),
-                   (h - timedelta(hours=1), h + timedelta(hours=3))]
+    assert got == [
+        (h - timedelta(days=3, hours=1), h - timedelta(days=3) + timedelta(hours=2)),
+        (h - timedelta(hours=1), h + timedelta(hours=3)),
+    ]

@@ -102,9 +102,7 @@ def run(settings: Settings) -> int:
 
 def main() -> int:
     """Configure logging and settings from the environment, then run."""
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run(Settings.from_env())
 
 

@@ -13,9 +13,7 @@ from questlog_stream.settings import Settings
 def jars(cache: str | None = None) -> list[str]:
     """Return the connector jars `make setup` fetched (nothing is downloaded at run time)."""
     root = (
-        cache
-        or os.environ.get("QUESTLOG_CACHE")
-        or os.path.join(os.path.dirname(__file__), "..", "..", "..", ".cache")
+        cache or os.environ.get("QUESTLOG_CACHE") or os.path.join(os.path.dirname(__file__), "..", "..", "..", ".cache")
     )
     found = sorted(glob.glob(os.path.join(root, "spark", "jars", "*.jar")))
     if not found:

@@ -39,7 +39,5 @@ def ensure_table(spark: SparkSession, name: str, table: str, columns: list[Colum
     existing = {f.name for f in spark.table(table).schema.fields}
     for c in columns:
         if c.name not in existing:
-            spark.sql(
-                f"ALTER TABLE {table} ADD COLUMN {c.name} {c.spark_type} COMMENT '{_quote(c.description)}'"
-            )
+            spark.sql(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.spark_type} COMMENT '{_quote(c.description)}'")
             log.info("added column %s.%s (%s)", table, c.name, c.spark_type)

@@ -42,18 +42,14 @@ def _problem(required: dict[str, tuple[str, ...]], known: tuple[str, ...]) -> Sp
     ]
     for event_type, fields in required.items():
         for name in fields:
-            checks.append(
-                ((e["event_type"] == event_type) & e[name].isNull(), f"missing or invalid field: {name}")
-            )
+            checks.append(((e["event_type"] == event_type) & e[name].isNull(), f"missing or invalid field: {name}"))
     reason = F.lit(None).cast("string")
     for condition, text in reversed(checks):
         reason = F.when(condition, F.lit(text)).otherwise(reason)
     return reason
 
 
-def with_problems(
-    decoded: DataFrame, required: dict[str, tuple[str, ...]], known: tuple[str, ...]
-) -> DataFrame:
+def with_problems(decoded: DataFrame, required: dict[str, tuple[str, ...]], known: tuple[str, ...]) -> DataFrame:
     """Add a `problem` column: null for usable events, else the reason."""
     return decoded.withColumn("problem", _problem(required, known))
 
@@ -78,9 +74,7 @@ def _column(c: Column) -> SparkColumn:
 def _uuid_from(*parts: SparkColumn) -> SparkColumn:
     """A deterministic UUID-shaped id, so a replayed record gets the same id."""
     h = F.md5(F.concat_ws("/", *parts))
-    return F.concat_ws(
-        "-", h.substr(1, 8), h.substr(9, 4), h.substr(13, 4), h.substr(17, 4), h.substr(21, 12)
-    )
+    return F.concat_ws("-", h.substr(1, 8), h.substr(9, 4), h.substr(13, 4), h.substr(17, 4), h.substr(21, 12))
 
 
 def unusable_events(checked: DataFrame, columns: list[Column]) -> DataFrame:

@@ -46,9 +46,7 @@ def create_app(
             settings.delivery_timeout_ms,
         )
     producer.on_error = lambda kind: metrics.KAFKA_ERRORS.labels(kind).inc()
-    validator = EventValidator(
-        registry or default_registry(), TimeWindow(settings.max_past, settings.max_future)
-    )
+    validator = EventValidator(registry or default_registry(), TimeWindow(settings.max_past, settings.max_future))
     app = Flask(__name__)
     app.config["QUESTLOG"] = settings
     app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer)

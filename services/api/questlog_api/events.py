@@ -33,6 +33,9 @@ class Outcome:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
+_DLQ_NAMESPACE = uuid.UUID("6f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e80")
+
+
 class BodyError(ValueError):
     """The body is not a JSON event, list of events or {"events": [...]}."""
 
@@ -85,8 +88,10 @@ def dead_letter(
 ) -> dict[str, Any]:
     """Build the dead-letter record of rejected input (schema bad_event)."""
     text, truncated = _text(raw, raw_limit)
+    # Same input, same reason, same endpoint: same id, so a client's retry is recorded once.
+    dlq_id = uuid.uuid5(_DLQ_NAMESPACE, f"{ctx.endpoint}\n{reason}\n{text}")
     return {
-        "dlq_id": str(uuid.uuid4()),
+        "dlq_id": str(dlq_id),
         "reason": reason[:2048],
         "field": field_name,
         "event_type": _claimed(event, "event_type"),
@@ -106,9 +111,7 @@ def enrich(event: dict[str, Any], ctx: RequestContext, schema_version: str) -> d
     record = dict(event)
     record["event_id"] = str(uuid.UUID(event["event_id"])) if "event_id" in event else str(uuid.uuid4())
     received = format_rfc3339(ctx.received_at)
-    record["event_ts"] = (
-        format_rfc3339(parse_rfc3339(event["event_ts"])) if ("event_ts" in event) else received
-    )
+    record["event_ts"] = format_rfc3339(parse_rfc3339(event["event_ts"])) if ("event_ts" in event) else received
     record["received_at"] = received
     record["host"] = ctx.host
     record["user_agent"] = ctx.user_agent
@@ -127,8 +130,6 @@ def sort_events(events: list[Any], validator: EventValidator, ctx: RequestContex
             outcome.records.append(record)
             outcome.accepted.append({"index": index, "event_id": record["event_id"]})
         else:
-            outcome.dead_letters.append(
-                dead_letter(ctx, rejection.reason, event, raw_limit, rejection.field, event)
-            )
+            outcome.dead_letters.append(dead_letter(ctx, rejection.reason, event, raw_limit, rejection.field, event))
             outcome.rejected.append({"index": index, "field": rejection.field, "reason": rejection.reason})
     return outcome

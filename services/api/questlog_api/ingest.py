@@ -62,9 +62,7 @@ class Ingestor:
         self._deliver_dead_letters([dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes)])
         raise UnsupportedMediaType(reason)
 
-    def parse(
-        self, body: bytes, ctx: RequestContext, shape: Callable[[Any], list[Any]] | None = None
-    ) -> list[Any]:
+    def parse(self, body: bytes, ctx: RequestContext, shape: Callable[[Any], list[Any]] | None = None) -> list[Any]:
         """Parse a body into a list of candidate events, recording bodies that are not JSON."""
         try:
             doc = parse_json(body) if body.strip() else None
@@ -103,9 +101,7 @@ class Ingestor:
         return body, 202 if outcome.accepted else 400
 
     def _records(self, outcome: Outcome) -> list[Record]:
-        records: list[Record] = [
-            (self.settings.topic, r["user_id"].encode(), orjson.dumps(r)) for r in outcome.records
-        ]
+        records: list[Record] = [(self.settings.topic, r["user_id"].encode(), orjson.dumps(r)) for r in outcome.records]
         records += [(self.settings.dlq_topic, None, orjson.dumps(d)) for d in outcome.dead_letters]
         return records
 

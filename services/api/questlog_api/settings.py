@@ -72,9 +72,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.auth_enabled and not self.api_keys:
-            raise SettingsError(
-                f"{PREFIX}AUTH_ENABLED is on but no key is set ({PREFIX}KEYS or {PREFIX}KEYS_FILE)"
-            )
+            raise SettingsError(f"{PREFIX}AUTH_ENABLED is on but no key is set ({PREFIX}KEYS or {PREFIX}KEYS_FILE)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
