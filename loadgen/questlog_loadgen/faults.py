@@ -62,9 +62,7 @@ def duplicates(rng: random.Random, events: list[PlannedEvent], rate: float) -> l
     ]
 
 
-def malformed(
-    rng: random.Random, ids: random.Random, events: list[PlannedEvent], rate: float
-) -> list[PlannedEvent]:
+def malformed(rng: random.Random, ids: random.Random, events: list[PlannedEvent], rate: float) -> list[PlannedEvent]:
     """Return broken variants of a share of events, each with a fresh event_id."""
     broken = []
     for event in rng.sample(events, round(rate * len(events))):

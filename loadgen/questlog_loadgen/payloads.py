@@ -27,9 +27,7 @@ def corpus(seed: int = 5) -> dict[str, list[dict[str, Any]]]:
     guilds = []
     for _ in range(COUNTS["guild"]):
         g = rng.choices(GUILDS, weights=[x.weight for x in GUILDS])[0]
-        guilds.append(
-            {"guild_name": g.name, **({"special_power": g.special_power} if rng.random() < 0.8 else {})}
-        )
+        guilds.append({"guild_name": g.name, **({"special_power": g.special_power} if rng.random() < 0.8 else {})})
     battles = []
     for _ in range(COUNTS["battle"]):
         e = rng.choices(ENEMIES, weights=[x.weight for x in ENEMIES])[0]

@@ -29,13 +29,9 @@ class Settings:
     api_url: str = _doc("Base URL of the ingest API.", "http://127.0.0.1:5000")
     api_key: str = _doc("Value of the X-Api-Key header (empty: none).", "")
     seed: int = _doc("Seed of the population and its behaviour.", 42)
-    run_id: str = _doc(
-        "Run id, the prefix of every user_id and part of the event_id seed (default: random).", ""
-    )
+    run_id: str = _doc("Run id, the prefix of every user_id and part of the event_id seed (default: random).", "")
     players: int = _doc("Number of players.", 300)
-    days: int = _doc(
-        "Days of history, ending at --anchor (1-28: the API refuses events older than 30 days).", 3
-    )
+    days: int = _doc("Days of history, ending at --anchor (1-28: the API refuses events older than 30 days).", 3)
     anchor: str = _doc("RFC 3339 end of the simulated history (default: now).", "")
     sessions_per_day: float = _doc("Mean sessions per active player-day.", 3.0)
     events_per_session: float = _doc("Mean events per session.", 16.0)
@@ -49,9 +45,7 @@ class Settings:
     max_retry_wait_s: float = _doc("Upper bound on one wait between retries (honours Retry-After).", 30.0)
     timeout_s: float = _doc("HTTP timeout of one request, in seconds.", 30.0)
     max_seconds: float = _doc("Give up sending after this many seconds.", 600.0)
-    truth_path: str = _doc(
-        "Where to write the ground truth JSON (default: var/loadgen/truth-<run_id>.json).", ""
-    )
+    truth_path: str = _doc("Where to write the ground truth JSON (default: var/loadgen/truth-<run_id>.json).", "")
     progress: bool = _doc("Show a progress bar.", True)
 
     def __post_init__(self) -> None:
@@ -118,9 +112,7 @@ class Settings:
             default = getattr(base, f.name)
             help_text = f"{f.metadata['help']} Env {PREFIX}{f.name.upper()}; default: %(default)s."
             if f.type == "bool":
-                parser.add_argument(
-                    flag, action=argparse.BooleanOptionalAction, default=default, help=help_text
-                )
+                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
             else:
                 parser.add_argument(flag, type=_parser(f), default=default, help=help_text)
         values = vars(parser.parse_args(argv))

@@ -52,9 +52,7 @@ def send(plan: Plan, client: ApiClient, settings: Settings) -> tuple[Tally, floa
                     if event.kind == "malformed":
                         tally.unexpected.append(f"malformed ({event.fault}) accepted: {event.body}")
                     elif reply.accepted[index] != event.event_id:
-                        tally.unexpected.append(
-                            f"event_id {event.event_id} came back as {reply.accepted[index]}"
-                        )
+                        tally.unexpected.append(f"event_id {event.event_id} came back as {reply.accepted[index]}")
                     else:
                         tally.acknowledged.append(event)
                 elif index in reply.rejected:
@@ -73,9 +71,7 @@ def send(plan: Plan, client: ApiClient, settings: Settings) -> tuple[Tally, floa
     return tally, time.monotonic() - started, True
 
 
-def truth_document(
-    plan: Plan, settings: Settings, tally: Tally, seconds: float, complete: bool
-) -> dict[str, Any]:
+def truth_document(plan: Plan, settings: Settings, tally: Tally, seconds: float, complete: bool) -> dict[str, Any]:
     """Build the JSON the tests compare the lake with: what was generated and what the API acknowledged."""
     acknowledged = aggregate(tally.acknowledged)
     return {
@@ -148,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if not doc["run"]["complete"]:
         problems.append(f"stopped after {settings.max_seconds}s before sending everything")
     if doc["acknowledged"]["events"] != generated["events"]:
-        problems.append(
-            f"{generated['events'] - doc['acknowledged']['events']} valid events not acknowledged"
-        )
+        problems.append(f"{generated['events'] - doc['acknowledged']['events']} valid events not acknowledged")
     if api["unexpected_count"]:
         problems.append(f"{api['unexpected_count']} unexpected answers, e.g. {api['unexpected'][0]}")
     for problem in problems:

@@ -46,9 +46,7 @@ def session_starts(rng: random.Random, player: Player, end: datetime, per_day: f
     """Return the start of each session, from the install until `end`."""
     starts = [player.installed_at]
     for k, day in enumerate(days_between(player.installed_at, end)):
-        if k > 0 and rng.random() >= min(
-            0.97, player.retention * RETENTION_DECAY ** (k - 1) * day_weight(day)
-        ):
+        if k > 0 and rng.random() >= min(0.97, player.retention * RETENTION_DECAY ** (k - 1) * day_weight(day)):
             continue
         extra = poisson(rng, per_day * day_weight(day)) - (1 if k == 0 else 0)
         for _ in range(max(0, extra) if k == 0 else max(1, extra)):
@@ -126,9 +124,7 @@ def player_events(
     for planned in session_starts(rng, player, end, behaviour.sessions_per_day):
         # Sessions never overlap, so the order events happen in is the order they were decided in.
         start = max(planned, free_from)
-        count = min(
-            MAX_SESSION_EVENTS, 1 + int(rng.expovariate(1 / max(behaviour.events_per_session - 1, 0.1)))
-        )
+        count = min(MAX_SESSION_EVENTS, 1 + int(rng.expovariate(1 / max(behaviour.events_per_session - 1, 0.1))))
         when, session = start, []
         for _ in range(count):
             if when >= end:
@@ -147,16 +143,8 @@ def player_events(
             continue
         free_from = session[-1][1] + timedelta(minutes=5)
         # An offline session reaches the API in one flush, hours after it ended.
-        flush = (
-            session[-1][1] + timedelta(hours=rng.uniform(1, 12))
-            if rng.random() < behaviour.late_rate
-            else None
-        )
+        flush = session[-1][1] + timedelta(hours=rng.uniform(1, 12)) if rng.random() < behaviour.late_rate else None
         for n, (body, happened) in enumerate(session):
-            sent = (
-                flush + timedelta(milliseconds=n)
-                if flush
-                else happened + timedelta(seconds=rng.uniform(0.05, 3))
-            )
+            sent = flush + timedelta(milliseconds=n) if flush else happened + timedelta(seconds=rng.uniform(0.05, 3))
             events.append(PlannedEvent(body, player.network.domain, happened, sent))
     return events
