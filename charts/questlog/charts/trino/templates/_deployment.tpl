@@ -1,0 +1,78 @@
+{{/*
+Deployment of a Trino role (coordinator or worker): the image's launcher runs in the foreground with
+the role's ConfigMap as its etc dir (catalogs under catalog/) and an emptyDir as its data dir.
+Usage: include "trino.deployment" (dict "ctx" $ "role" "coordinator" "component" "trino" "replicas" 1 "values" .Values.coordinator)
+*/}}
+{{- define "trino.deployment" -}}
+{{- $ctx := .ctx -}}
+{{- $v := .values -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  {{- include "questlog.metadata" (list $ctx .component) | nindent 2 }}
+spec:
+  replicas: {{ .replicas }}
+  {{- if eq .role "coordinator" }}
+  # One coordinator: never two at once during a rollout.
+  strategy:
+    type: Recreate
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "questlog.selectorLabels" (list $ctx .component) | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "questlog.labels" (list $ctx .component) | nindent 8 }}
+      annotations:
+        checksum/config: {{ include "questlog.checksum" (list $ctx (printf "configmap-%s.yaml" .role)) }}
+        {{- with $ctx.Values.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+    spec:
+      serviceAccountName: {{ include "questlog.componentName" (list $ctx "trino") }}
+      automountServiceAccountToken: false
+      terminationGracePeriodSeconds: 60
+      {{- include "questlog.podSpecCommon" (list $ctx .component) | nindent 6 }}
+      containers:
+        - name: trino
+          image: {{ include "questlog.image" (list $ctx $ctx.Values.image) }}
+          imagePullPolicy: {{ $ctx.Values.image.pullPolicy }}
+          ports:
+            - name: http
+              containerPort: {{ $ctx.Values.global.ports.trino }}
+          livenessProbe:
+            {{- toYaml $ctx.Values.livenessProbe | nindent 12 }}
+          readinessProbe:
+            {{- toYaml $ctx.Values.readinessProbe | nindent 12 }}
+          resources:
+            {{- toYaml $v.resources | nindent 12 }}
+          securityContext:
+            {{- toYaml $ctx.Values.securityContext | nindent 12 }}
+          volumeMounts:
+            - name: config
+              mountPath: /var/lib/questlog/conf/trino
+              readOnly: true
+            - name: data
+              mountPath: /var/lib/questlog/data
+            - name: tmp
+              mountPath: /tmp
+      volumes:
+        - name: config
+          configMap:
+            name: {{ include "questlog.componentName" (list $ctx .component) }}
+            items:
+              - {key: config.properties, path: config.properties}
+              - {key: node.properties, path: node.properties}
+              - {key: jvm.config, path: jvm.config}
+              - {key: log.properties, path: log.properties}
+              - {key: hdfs-site.xml, path: hdfs-site.xml}
+              - {key: lake.properties, path: catalog/lake.properties}
+              - {key: tpch.properties, path: catalog/tpch.properties}
+        - name: data
+          emptyDir:
+            sizeLimit: 2Gi
+        - name: tmp
+          emptyDir:
+            sizeLimit: 1Gi
+{{- end -}}
