@@ -40,7 +40,7 @@ COPIES: dict[str, str] = {
             "catalog/tpch.properties",
         )
     },
-    "files/tests/metastore_ping.py": "stack/bin/metastore-ping",
+    "files/tests/metastore-ping": "stack/bin/metastore-ping",  # no .py: ruff format must not touch the copy
 }
 
 

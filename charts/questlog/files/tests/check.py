@@ -6,6 +6,7 @@ Runs in the API image (Python with confluent-kafka); everything else is the stan
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import sys
@@ -14,16 +15,21 @@ import urllib.request
 import uuid
 from typing import Any
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from metastore_ping import get_all_databases  # noqa: E402  (copy of stack/bin/metastore-ping)
+
+def _metastore_ping() -> Any:
+    """Load metastore-ping (a copy of stack/bin/metastore-ping, mounted beside this file)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metastore-ping")
+    return importlib.machinery.SourceFileLoader("metastore_ping", path).load_module()
+
 
 ENV = os.environ
 
 
-def http_json(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None,
-              timeout: float = 30) -> tuple[int, Any]:
+def http_json(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 30
+) -> tuple[int, Any]:
     """Send one request; return the status and the decoded JSON body."""
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - cluster URLs
             return response.status, json.loads(response.read() or b"null")
@@ -72,7 +78,7 @@ def check_hdfs() -> str:
 
 def check_metastore() -> str:
     host, port = ENV["TEST_METASTORE"].rsplit(":", 1)
-    databases = get_all_databases(host, int(port), timeout=20)
+    databases = _metastore_ping().get_all_databases(host, int(port), timeout=20)
     assert "default" in databases, f"databases: {databases}"
     return f"databases: {databases}"
 
@@ -86,8 +92,13 @@ def check_trino() -> str:
 def check_pipeline() -> str:
     """Post one event through the API and wait until Trino returns it from lake.game."""
     event_id = str(uuid.uuid4())
-    event = {"event_type": "purchase_weapon", "event_id": event_id, "user_id": f"helm-test-{event_id[:8]}",
-             "weapon_type": "sword", "gold_cost": 1}
+    event = {
+        "event_type": "purchase_weapon",
+        "event_id": event_id,
+        "user_id": f"helm-test-{event_id[:8]}",
+        "weapon_type": "sword",
+        "gold_cost": 1,
+    }
     headers = {"Content-Type": "application/json"}
     key_file = ENV.get("TEST_API_KEY_FILE")
     if key_file:
@@ -109,8 +120,13 @@ def check_pipeline() -> str:
     raise AssertionError(f"event {event_id} not in Trino after the timeout; last answer: {last}")
 
 
-CHECKS = {"kafka": check_kafka, "hdfs": check_hdfs, "metastore": check_metastore, "trino": check_trino,
-          "pipeline": check_pipeline}
+CHECKS = {
+    "kafka": check_kafka,
+    "hdfs": check_hdfs,
+    "metastore": check_metastore,
+    "trino": check_trino,
+    "pipeline": check_pipeline,
+}
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else ""

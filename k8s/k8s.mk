@@ -1,0 +1,110 @@
+# Kubernetes targets: images, charts, kind deploy. Included by the Makefile (`include k8s/k8s.mk`);
+# also usable alone: make -f k8s/k8s.mk k8s-tools. Every variable below can be overridden.
+SHELL := /bin/bash
+
+K8S_BIN ?= .cache/bin
+HELM ?= $(K8S_BIN)/helm
+KIND ?= $(K8S_BIN)/kind
+KUBECTL ?= kubectl
+K8S_PY ?= .venv/bin/python
+HELM_VERSION ?= v3.22.0
+KIND_VERSION ?= v0.33.0
+# Kubernetes version helm assumes offline (helm template/lint): the client-go minor of helm v3.22.0.
+HELM_K8S_MINOR ?= 37
+
+KIND_CLUSTER ?= questlog
+K8S_NAMESPACE ?= questlog
+RELEASE ?= questlog
+CHART ?= charts/questlog
+VALUES ?= $(CHART)/values-kind.yaml
+HELM_ARGS ?=
+# spark-operator is its own release. Its chart cannot be fetched on an offline machine: point this at
+# a local chart directory or .tgz, or an OCI reference (e.g. oci://REGISTRY/charts/spark-operator).
+SPARK_OPERATOR_CHART ?=
+SPARK_OPERATOR_VERSION ?= 2.5.0-rc.0
+SPARK_OPERATOR_NAMESPACE ?= spark-operator
+SPARK_OPERATOR_ARGS ?=
+# Images: what build.sh tags (questlog/<component>:<chart appVersion>).
+IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' $(CHART)/Chart.yaml)
+IMAGES ?= api spark-stream kafka hdfs hive-metastore trino loadgen
+
+# go install flags: the version and the Kubernetes version helm's own Makefile sets with -ldflags.
+HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
+  -X helm.sh/helm/v3/internal/version.gitTreeState=clean \
+  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
+  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
+
+.PHONY: k8s-tools charts-sync charts-docs charts-check images images-dry-run deploy undeploy kind-delete k8s-load k8s-operator
+
+k8s-tools: $(K8S_BIN)/.helm-$(HELM_VERSION) $(K8S_BIN)/.kind-$(KIND_VERSION) ## Build helm and kind into .cache/bin (Go module proxy; cached)
+
+# Stamp files: a second run does nothing. Go's module and build caches make a rebuild quick too.
+$(K8S_BIN)/.helm-$(HELM_VERSION):
+	@command -v go >/dev/null || { echo "k8s-tools: Go is missing (apt-get install golang, or see go.dev/doc/install)" >&2; exit 1; }
+	@mkdir -p $(K8S_BIN)
+	@echo "building helm $(HELM_VERSION) into $(K8S_BIN) (first time: a few minutes)"
+	GOFLAGS=-mod=mod GOBIN=$(abspath $(K8S_BIN)) go install -trimpath -ldflags "$(HELM_LDFLAGS)" helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	$(HELM) version --short | grep -qx '$(HELM_VERSION)' || { echo "helm reports $$($(HELM) version --short), wanted $(HELM_VERSION)" >&2; exit 1; }
+	@touch $@
+
+$(K8S_BIN)/.kind-$(KIND_VERSION):
+	@command -v go >/dev/null || { echo "k8s-tools: Go is missing" >&2; exit 1; }
+	@mkdir -p $(K8S_BIN)
+	GOFLAGS=-mod=mod GOBIN=$(abspath $(K8S_BIN)) go install sigs.k8s.io/kind@$(KIND_VERSION)
+	$(KIND) version | grep -q '^kind $(KIND_VERSION) ' || { echo "kind reports $$($(KIND) version)" >&2; exit 1; }
+	@touch $@
+
+charts-sync: ## Copy stack/conf files into the charts (after changing the local stack's config)
+	@$(K8S_PY) k8s/tools/charts_sync.py
+
+charts-docs: ## Regenerate the chart README and values.schema.json files from the values comments
+	@$(K8S_PY) k8s/tools/chart_docs.py
+
+charts-check: k8s-tools ## Offline chart verification: lint, render, schemas, policies, hadolint (tests/charts)
+	$(K8S_PY) -m pytest tests/charts $(PYTEST_ARGS)
+
+images: ## Build every image (images/build.sh; needs Docker and `make setup`)
+	images/build.sh $(IMAGES)
+
+images-dry-run: ## Assemble the image build contexts and print the docker commands, building nothing
+	images/build.sh --dry-run $(IMAGES)
+
+k8s-operator: k8s-tools ## Install spark-operator (SPARK_OPERATOR_CHART=<dir|tgz|oci ref>) as its own release
+	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "set SPARK_OPERATOR_CHART to the spark-operator chart $(SPARK_OPERATOR_VERSION): a local directory or .tgz, or an OCI reference (it cannot be fetched offline); see docs/kubernetes.md" >&2; exit 1; }
+	$(HELM) upgrade --install spark-operator $(SPARK_OPERATOR_CHART) \
+	  $(if $(filter oci://%,$(SPARK_OPERATOR_CHART)),--version $(SPARK_OPERATOR_VERSION)) \
+	  --namespace $(SPARK_OPERATOR_NAMESPACE) --create-namespace \
+	  --set 'spark.jobNamespaces={$(K8S_NAMESPACE)}' --set spark.serviceAccount.create=false \
+	  --wait --timeout 10m $(SPARK_OPERATOR_ARGS)
+
+deploy: k8s-tools ## kind cluster (if missing), images, kind load, spark-operator, helm install, helm test, URLs
+	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "deploy: set SPARK_OPERATOR_CHART first (see make k8s-operator)" >&2; exit 1; }
+	@$(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' \
+	  || $(KIND) create cluster --name $(KIND_CLUSTER) --config k8s/kind-config.yaml --wait 120s
+	$(KUBECTL) config use-context kind-$(KIND_CLUSTER)
+	$(MAKE) -f k8s/k8s.mk images
+	for c in $(IMAGES); do $(KIND) load docker-image --name $(KIND_CLUSTER) questlog/$$c:$(IMAGE_TAG) || exit 1; done
+	$(MAKE) -f k8s/k8s.mk k8s-operator SPARK_OPERATOR_CHART=$(SPARK_OPERATOR_CHART)
+	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) --create-namespace \
+	  -f $(VALUES) --wait --timeout 15m $(HELM_ARGS)
+	$(HELM) test $(RELEASE) --namespace $(K8S_NAMESPACE) --logs --timeout 10m
+	@echo "API:   http://127.0.0.1:30500   (key: $(KUBECTL) -n $(K8S_NAMESPACE) get secret $(RELEASE)-api-keys -o jsonpath='{.data.keys}' | base64 -d)"
+	@echo "Trino: http://127.0.0.1:30080   (catalog lake, schema game)"
+
+undeploy: ## Uninstall the release (volumes and the generated API key Secret are kept) and spark-operator
+	-$(HELM) uninstall $(RELEASE) --namespace $(K8S_NAMESPACE) --wait
+	-$(HELM) uninstall spark-operator --namespace $(SPARK_OPERATOR_NAMESPACE) --wait
+
+kind-delete: ## Delete the kind cluster and everything in it
+	$(KIND) delete cluster --name $(KIND_CLUSTER)
+
+LOAD_RUN ?= $(shell date +%Y%m%d%H%M%S)
+k8s-load: k8s-tools ## Run the Apache Bench load Job against the deployed API and show its output
+	$(HELM) template $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) -f $(VALUES) $(HELM_ARGS) \
+	  --set loadgen.enabled=true --set-string loadgen.runId=$(LOAD_RUN) \
+	  --show-only charts/loadgen/templates/job.yaml --show-only charts/loadgen/templates/configmap.yaml \
+	  --show-only charts/loadgen/templates/serviceaccount.yaml --show-only charts/loadgen/templates/networkpolicy.yaml \
+	  | $(KUBECTL) apply --namespace $(K8S_NAMESPACE) -f -
+	$(KUBECTL) wait --namespace $(K8S_NAMESPACE) --for=condition=complete --timeout=15m job/$(RELEASE)-loadgen-$(LOAD_RUN) \
+	  || { $(KUBECTL) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN); exit 1; }
+	$(KUBECTL) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN)

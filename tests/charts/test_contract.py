@@ -1,0 +1,122 @@
+"""Service names and ports in the chart agree with the local stack and with what the applications
+are configured to use (the API, the stream job, Trino's catalog, the metastore)."""
+
+from __future__ import annotations
+
+import re
+
+from questlog_api.settings import Settings as ApiSettings
+from questlog_stream.settings import Settings as StreamSettings
+
+from tests.charts.conftest import ROOT, by_kind, rendered
+
+# Service -> {port name: port}: the contract every component relies on.
+CONTRACT = {
+    "ql-kafka": {"client": 9092},
+    "ql-hdfs-namenode": {"rpc": 8020, "http": 9870},
+    "ql-metastore": {"thrift": 9083},
+    "ql-trino": {"http": 8080},
+    "ql-api": {"http": 5000},
+}
+POD_ENDPOINT = re.compile(r"\bql-[a-z0-9-]+-\d+\.(ql-[a-z0-9-]+)\.[a-z0-9.-]+:(\d{2,5})\b")
+ENDPOINT = re.compile(r"\b(ql-[a-z0-9-]+):(\d{2,5})\b")
+
+
+def stack_port(path: str, pattern: str) -> int:
+    match = re.search(pattern, (ROOT / path).read_text(), flags=re.M)
+    assert match, f"{pattern} not in {path}"
+    return int(match.group(1))
+
+
+def test_contract_ports_are_the_local_stack_ports():
+    assert stack_port("stack/conf/kafka/server.properties", r"^listeners=PLAINTEXT://[\d.]+:(\d+)") == 9092
+    assert stack_port("stack/conf/hadoop/hdfs-site.xml", r"rpc-address</name>\s*<value>[\d.]+:(\d+)") == 8020
+    assert stack_port("stack/conf/hadoop/hdfs-site.xml", r"namenode.http-address</name>\s*<value>[\d.]+:(\d+)") == 9870
+    assert stack_port("stack/conf/metastore/metastore-site.xml", r"thrift.port</name><value>(\d+)") == 9083
+    assert stack_port("stack/conf/trino/config.properties", r"^http-server.http.port=(\d+)") == 8080
+    assert stack_port("services/api/gunicorn.conf.py", r'"GUNICORN_BIND", "[\d.]+:(\d+)"') == 5000
+    assert ApiSettings().bootstrap_servers.endswith(":9092")
+    stream = StreamSettings()
+    assert stream.bootstrap_servers.endswith(":9092") and stream.metastore_uri.endswith(":9083")
+    assert ":8020/" in stream.warehouse and ":8020/" in stream.checkpoint
+
+
+def test_services_have_the_contract_names_and_ports(objects):
+    services = by_kind(objects, "Service")
+    for name, ports in CONTRACT.items():
+        assert name in services, name
+        assert {p["name"]: p["port"] for p in services[name]["spec"]["ports"]} == ports, name
+
+
+def test_every_address_in_the_release_names_a_service_port(objects):
+    """Any "ql-<svc>:<port>" in config maps, env, args or the SparkApplication must exist."""
+    text, _ = rendered("default")
+    services = by_kind(objects, "Service")
+    found = set(POD_ENDPOINT.findall(text)) | set(ENDPOINT.findall(POD_ENDPOINT.sub("", text)))
+    assert found
+    for service, port in found:
+        assert service in services, f"{service}:{port} names no Service"
+        assert int(port) in {p["port"] for p in services[service]["spec"]["ports"]}, f"{service}:{port}"
+    assert {s for s, _ in found} >= set(CONTRACT)
+
+
+def env_of(objects, kind, name):
+    if kind == "ConfigMap":
+        return by_kind(objects, "ConfigMap")[name]["data"]
+    app = by_kind(objects, "SparkApplication")[name]
+    return {e["name"]: e["value"] for e in app["spec"]["driver"]["env"]}
+
+
+def test_api_settings_point_at_the_release(objects):
+    env = env_of(objects, "ConfigMap", "ql-api")
+    # parses (every value valid); the key file exists only in the pod, so give a key directly
+    settings = ApiSettings.from_env({**env, "QUESTLOG_API_KEYS_FILE": "", "QUESTLOG_API_KEYS": "k"})
+    assert settings.bootstrap_servers == "ql-kafka:9092"
+    assert (settings.topic, settings.dlq_topic) == (ApiSettings.topic, ApiSettings.dlq_topic)
+    assert settings.auth_enabled and env["QUESTLOG_API_KEYS_FILE"] == "/etc/questlog/api-keys/keys"
+    assert env["GUNICORN_BIND"] == "0.0.0.0:5000"
+    source = (ROOT / "services/api/questlog_api/settings.py").read_text()
+    for name in env:
+        if name.startswith("QUESTLOG_API_"):
+            assert f'"{name.removeprefix("QUESTLOG_API_")}"' in source, f"{name} is not a setting of the API"
+
+
+def test_stream_settings_point_at_the_release(objects):
+    env = env_of(objects, "SparkApplication", "ql-stream")
+    settings = StreamSettings.from_env(env)
+    assert settings.bootstrap_servers == "ql-kafka:9092"
+    assert settings.metastore_uri == "thrift://ql-metastore:9083"
+    assert settings.warehouse == "hdfs://ql-hdfs-namenode:8020/warehouse"
+    assert settings.checkpoint.startswith("hdfs://ql-hdfs-namenode:8020/")
+    assert (settings.topic, settings.dlq_topic) == (StreamSettings.topic, StreamSettings.dlq_topic)
+    assert (settings.catalog, settings.namespace) == ("lake", "game")
+    source = (ROOT / "jobs/spark-stream/questlog_stream/settings.py").read_text()
+    for name in env:
+        assert f'"{name.removeprefix("QUESTLOG_STREAM_")}"' in source, f"{name} is not a setting of the job"
+
+
+def test_trino_metastore_and_hadoop_configs_point_at_the_release(objects):
+    maps = by_kind(objects, "ConfigMap")
+    lake = maps["ql-trino"]["data"]["lake.properties"]
+    assert "hive.metastore.uri=thrift://ql-metastore:9083" in lake and "connector.name=iceberg" in lake
+    assert "127.0.0.1" not in lake
+    trino = maps["ql-trino"]["data"]["config.properties"]
+    assert "discovery.uri=http://ql-trino:8080" in trino and "http-server.http.port=8080" in trino
+    meta = maps["ql-metastore"]["data"]["metastore-site.xml"]
+    assert "<value>hdfs://ql-hdfs-namenode:8020/warehouse</value>" in meta
+    assert meta.rindex("thrift://ql-metastore:9083") > meta.rindex("thrift://127.0.0.1:9083")
+    core = maps["ql-hdfs"]["data"]["core-site.xml"]
+    assert core.rindex("hdfs://ql-hdfs-namenode:8020") > core.rindex("hdfs://127.0.0.1:8020")
+    kafka = maps["ql-kafka"]["data"]["server.properties"]
+    assert "127.0.0.1" not in kafka.split("# Kubernetes overrides")[0].replace("# Loopback only", "")
+    assert "listeners=PLAINTEXT://:9092,CONTROLLER://:9093" in kafka
+
+
+def test_spark_version_is_the_pinned_one(objects):
+    versions = dict(
+        line.split("=", 1)
+        for line in (ROOT / "stack/versions.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    app = by_kind(objects, "SparkApplication")["ql-stream"]
+    assert app["spec"]["sparkVersion"] == versions["SPARK_VERSION"]
