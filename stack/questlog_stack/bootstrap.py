@@ -15,7 +15,7 @@ def create_topics(bootstrap: str = "127.0.0.1:9092", topics: dict[str, int] | No
     """Create missing topics; return the ones created."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
     wanted = topics or TOPICS
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [

@@ -33,32 +33,36 @@ def kafka(bootstrap: str = "127.0.0.1:9092") -> Probe:
     from confluent_kafka.admin import AdminClient
 
     try:
-        meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=3)
+        meta = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).list_topics(timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means not healthy
         return False, f"metadata request failed: {exc}"
     return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"
 
 
+def _namenode_bean(name: str) -> dict[str, Any]:
+    beans = _get_json(f"http://127.0.0.1:9870/jmx?qry=Hadoop:service=NameNode,name={name}")
+    return dict(beans["beans"][0])
+
+
 def namenode() -> Probe:
-    """Probe that the NameNode is active and out of safe mode."""
+    """Probe that the NameNode is up and active (safe mode ends once the DataNode reports)."""
     try:
-        beans = _get_json("http://127.0.0.1:9870/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")
-        info = beans["beans"][0]
-    except Exception as exc:  # noqa: BLE001
+        state = _namenode_bean("NameNodeStatus").get("State")
+    except Exception as exc:  # noqa: BLE001 - any failure means not healthy
         return False, f"jmx: {exc}"
-    if info.get("Safemode"):
-        return False, "in safe mode"
-    return True, f"active, {info.get('Used', 0) // 2**20} MiB used"
+    return state == "active", f"state {state}"
 
 
 def datanode() -> Probe:
-    """Probe that the NameNode sees at least one live DataNode."""
+    """Probe that the NameNode sees a live DataNode and has left safe mode (HDFS is writable)."""
     try:
-        beans = _get_json("http://127.0.0.1:9870/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")
-        live = int(beans["beans"][0]["NumLiveDataNodes"])
+        live = int(_namenode_bean("FSNamesystemState")["NumLiveDataNodes"])
+        safemode = _namenode_bean("NameNodeInfo").get("Safemode")
     except Exception as exc:  # noqa: BLE001
         return False, f"jmx: {exc}"
-    return live >= 1, f"{live} live datanode(s)"
+    if safemode:
+        return False, f"{live} live datanode(s), NameNode in safe mode"
+    return live >= 1, f"{live} live datanode(s), HDFS writable"
 
 
 def metastore(script: Path) -> Probe:

@@ -13,6 +13,8 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from questlog_api.errors import DeliveryError
 
 log = logging.getLogger(__name__)
+# librdkafka's own lines (connection refused, ...) go through logging, so they come out as JSON too.
+_LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
 
 Record = tuple[str, bytes | None, bytes]  # topic, key, value
 
@@ -60,7 +62,7 @@ class DurableProducer:
         if self._producer is None:
             with self._lock:
                 if self._producer is None:
-                    producer = Producer({**self._config, "error_cb": self._error})
+                    producer = Producer({**self._config, "error_cb": self._error}, logger=_LIBRDKAFKA_LOG)
                     self._poller = threading.Thread(
                         target=self._poll, args=(producer,), name="kafka-poller", daemon=True
                     )
