@@ -102,7 +102,7 @@ LOAD_RUN ?= $(shell date +%Y%m%d%H%M%S)
 k8s-load: k8s-tools ## Run the Apache Bench load Job against the deployed API and show its output
 	$(HELM) template $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) -f $(VALUES) $(HELM_ARGS) \
 	  --set loadgen.enabled=true --set-string loadgen.runId=$(LOAD_RUN) \
-	  --show-only charts/loadgen/templates/job.yaml --show-only charts/loadgen/templates/configmap.yaml \
+	  --show-only charts/loadgen/templates/job.yaml \
 	  --show-only charts/loadgen/templates/serviceaccount.yaml --show-only charts/loadgen/templates/networkpolicy.yaml \
 	  | $(KUBECTL) apply --namespace $(K8S_NAMESPACE) -f -
 	$(KUBECTL) wait --namespace $(K8S_NAMESPACE) --for=condition=complete --timeout=15m job/$(RELEASE)-loadgen-$(LOAD_RUN) \

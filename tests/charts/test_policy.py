@@ -28,19 +28,39 @@ def offline(*command: str) -> subprocess.CompletedProcess[str]:
 def test_checkov_findings_are_all_explained(tmp_path):
     for variant in VARIANTS:
         (tmp_path / f"{variant}.yaml").write_text(rendered(variant)[0])
-    done = offline("checkov", "--directory", str(tmp_path), "--framework", "kubernetes", "--skip-download",
-                   "--quiet", "--compact", "--output", "json")
+    done = offline(
+        "checkov",
+        "--directory",
+        str(tmp_path),
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--quiet",
+        "--compact",
+        "--output",
+        "json",
+    )
     assert done.returncode in (0, 1), done.stderr
     report = json.loads(done.stdout)
     report = report[0] if isinstance(report, list) else report
     assert report["summary"]["parsing_errors"] == 0 and report["summary"]["passed"] > 500
     failed = [(f["check_id"], f["resource"]) for f in report["results"]["failed_checks"]]
-    unexplained = sorted({(check, resource) for check, resource in failed
-                          if not any(s["check"] == check and any(fnmatch.fnmatch(resource, p) for p in s["resources"])
-                                     for s in SKIPS)})
+    unexplained = sorted(
+        {
+            (check, resource)
+            for check, resource in failed
+            if not any(s["check"] == check and any(fnmatch.fnmatch(resource, p) for p in s["resources"]) for s in SKIPS)
+        }
+    )
     assert unexplained == [], "new checkov findings: fix them or explain them in checkov-skips.yaml"
-    unused = [s["check"] for s in SKIPS if not any(
-        check == s["check"] and any(fnmatch.fnmatch(resource, p) for p in s["resources"]) for check, resource in failed)]
+    unused = [
+        s["check"]
+        for s in SKIPS
+        if not any(
+            check == s["check"] and any(fnmatch.fnmatch(resource, p) for p in s["resources"])
+            for check, resource in failed
+        )
+    ]
     assert unused == [], "checkov-skips.yaml entries that match nothing any more: remove them"
     assert all(s.get("reason", "").strip() for s in SKIPS)
 
