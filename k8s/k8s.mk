@@ -13,6 +13,8 @@ KIND_VERSION ?= v0.33.0
 HELM_K8S_MINOR ?= 37
 
 KIND_CLUSTER ?= questlog
+# kube context of deploy/undeploy/k8s-load/k8s-operator (never the current one by accident)
+K8S_CONTEXT ?= kind-$(KIND_CLUSTER)
 K8S_NAMESPACE ?= questlog
 RELEASE ?= questlog
 CHART ?= charts/questlog
@@ -36,7 +38,10 @@ HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION
 
 .PHONY: k8s-tools charts-sync charts-docs charts-check images images-dry-run deploy undeploy kind-delete k8s-load k8s-operator
 
-k8s-tools: $(K8S_BIN)/.helm-$(HELM_VERSION) $(K8S_BIN)/.kind-$(KIND_VERSION) ## Build helm and kind into .cache/bin (Go module proxy; cached)
+k8s-tools: ## Build helm and kind into .cache/bin (Go module proxy; cached: a second run does nothing)
+	@[[ -x $(HELM) ]] || rm -f $(K8S_BIN)/.helm-*
+	@[[ -x $(KIND) ]] || rm -f $(K8S_BIN)/.kind-*
+	@$(MAKE) -s -f k8s/k8s.mk --no-print-directory $(K8S_BIN)/.helm-$(HELM_VERSION) $(K8S_BIN)/.kind-$(KIND_VERSION)
 
 # Stamp files: a second run does nothing. Go's module and build caches make a rebuild quick too.
 $(K8S_BIN)/.helm-$(HELM_VERSION):
@@ -71,7 +76,7 @@ images-dry-run: ## Assemble the image build contexts and print the docker comman
 
 k8s-operator: k8s-tools ## Install spark-operator (SPARK_OPERATOR_CHART=<dir|tgz|oci ref>) as its own release
 	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "set SPARK_OPERATOR_CHART to the spark-operator chart $(SPARK_OPERATOR_VERSION): a local directory or .tgz, or an OCI reference (it cannot be fetched offline); see docs/kubernetes.md" >&2; exit 1; }
-	$(HELM) upgrade --install spark-operator $(SPARK_OPERATOR_CHART) \
+	$(HELM) --kube-context $(K8S_CONTEXT) upgrade --install spark-operator $(SPARK_OPERATOR_CHART) \
 	  $(if $(filter oci://%,$(SPARK_OPERATOR_CHART)),--version $(SPARK_OPERATOR_VERSION)) \
 	  --namespace $(SPARK_OPERATOR_NAMESPACE) --create-namespace \
 	  --set 'spark.jobNamespaces={$(K8S_NAMESPACE)}' --set spark.serviceAccount.create=false \
@@ -81,30 +86,31 @@ deploy: k8s-tools ## kind cluster (if missing), images, kind load, spark-operato
 	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "deploy: set SPARK_OPERATOR_CHART first (see make k8s-operator)" >&2; exit 1; }
 	@$(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' \
 	  || $(KIND) create cluster --name $(KIND_CLUSTER) --config k8s/kind-config.yaml --wait 120s
-	$(KUBECTL) config use-context kind-$(KIND_CLUSTER)
 	$(MAKE) -f k8s/k8s.mk images
 	for c in $(IMAGES); do $(KIND) load docker-image --name $(KIND_CLUSTER) questlog/$$c:$(IMAGE_TAG) || exit 1; done
 	$(MAKE) -f k8s/k8s.mk k8s-operator SPARK_OPERATOR_CHART=$(SPARK_OPERATOR_CHART)
-	$(HELM) upgrade --install $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) --create-namespace \
+	$(HELM) --kube-context $(K8S_CONTEXT) upgrade --install $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) --create-namespace \
 	  -f $(VALUES) --wait --timeout 15m $(HELM_ARGS)
-	$(HELM) test $(RELEASE) --namespace $(K8S_NAMESPACE) --logs --timeout 10m
-	@echo "API:   http://127.0.0.1:30500   (key: $(KUBECTL) -n $(K8S_NAMESPACE) get secret $(RELEASE)-api-keys -o jsonpath='{.data.keys}' | base64 -d)"
+	$(HELM) --kube-context $(K8S_CONTEXT) test $(RELEASE) --namespace $(K8S_NAMESPACE) --logs --timeout 10m
+	@echo "API:   http://127.0.0.1:30500   (key: $(KUBECTL) --context $(K8S_CONTEXT) -n $(K8S_NAMESPACE) get secret $(RELEASE)-api-keys -o jsonpath='{.data.keys}' | base64 -d)"
 	@echo "Trino: http://127.0.0.1:30080   (catalog lake, schema game)"
 
 undeploy: ## Uninstall the release (volumes and the generated API key Secret are kept) and spark-operator
-	-$(HELM) uninstall $(RELEASE) --namespace $(K8S_NAMESPACE) --wait
-	-$(HELM) uninstall spark-operator --namespace $(SPARK_OPERATOR_NAMESPACE) --wait
+	-$(HELM) --kube-context $(K8S_CONTEXT) uninstall $(RELEASE) --namespace $(K8S_NAMESPACE) --wait
+	-$(HELM) --kube-context $(K8S_CONTEXT) uninstall spark-operator --namespace $(SPARK_OPERATOR_NAMESPACE) --wait
 
 kind-delete: ## Delete the kind cluster and everything in it
 	$(KIND) delete cluster --name $(KIND_CLUSTER)
 
-LOAD_RUN ?= $(shell date +%Y%m%d%H%M%S)
+ifndef LOAD_RUN
+LOAD_RUN := $(shell date +%Y%m%d%H%M%S)
+endif
 k8s-load: k8s-tools ## Run the Apache Bench load Job against the deployed API and show its output
 	$(HELM) template $(RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) -f $(VALUES) $(HELM_ARGS) \
 	  --set loadgen.enabled=true --set-string loadgen.runId=$(LOAD_RUN) \
 	  --show-only charts/loadgen/templates/job.yaml \
 	  --show-only charts/loadgen/templates/serviceaccount.yaml --show-only charts/loadgen/templates/networkpolicy.yaml \
-	  | $(KUBECTL) apply --namespace $(K8S_NAMESPACE) -f -
-	$(KUBECTL) wait --namespace $(K8S_NAMESPACE) --for=condition=complete --timeout=15m job/$(RELEASE)-loadgen-$(LOAD_RUN) \
-	  || { $(KUBECTL) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN); exit 1; }
-	$(KUBECTL) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN)
+	  | $(KUBECTL) --context $(K8S_CONTEXT) apply --namespace $(K8S_NAMESPACE) -f -
+	$(KUBECTL) --context $(K8S_CONTEXT) wait --namespace $(K8S_NAMESPACE) --for=condition=complete --timeout=15m job/$(RELEASE)-loadgen-$(LOAD_RUN) \
+	  || { $(KUBECTL) --context $(K8S_CONTEXT) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN); exit 1; }
+	$(KUBECTL) --context $(K8S_CONTEXT) logs --namespace $(K8S_NAMESPACE) job/$(RELEASE)-loadgen-$(LOAD_RUN)
