@@ -142,3 +142,13 @@ def test_hour_ranges_merge_overlapping_windows():
         (h - timedelta(days=3, hours=1), h - timedelta(days=3) + timedelta(hours=2)),
         (h - timedelta(hours=1), h + timedelta(hours=3)),
     ]
+
+
+def test_every_column_description_survives_spark_sql_quoting(spark):
+    from questlog_core.columns import bad_event_columns, event_columns
+    from questlog_stream.tables import quote
+
+    texts = {c.description for t in REG.event_types for c in event_columns(REG, t)}
+    texts |= {c.description for c in bad_event_columns(REG)} | {"it's \\ odd"}
+    for text in texts:
+        assert spark.sql(f"SELECT '{quote(text)}' AS s").first().s == text

@@ -21,14 +21,15 @@ TABLE_PROPERTIES = {
 }
 
 
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
+def quote(text: str) -> str:
+    """Escape text for a single-quoted Spark SQL string literal (backslash escapes, not doubling)."""
+    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def ensure_table(spark: SparkSession, name: str, table: str, columns: list[Column]) -> None:
     """Create the table if missing; add columns new schema versions introduced (never drop)."""
     if not spark.catalog.tableExists(table):
-        cols = ",\n  ".join(f"{c.name} {c.spark_type} COMMENT '{_quote(c.description)}'" for c in columns)
+        cols = ",\n  ".join(f"{c.name} {c.spark_type} COMMENT '{quote(c.description)}'" for c in columns)
         props = ", ".join(f"'{k}'='{v}'" for k, v in TABLE_PROPERTIES.items())
         spark.sql(
             f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}\n) USING iceberg "
@@ -39,5 +40,5 @@ def ensure_table(spark: SparkSession, name: str, table: str, columns: list[Colum
     existing = {f.name for f in spark.table(table).schema.fields}
     for c in columns:
         if c.name not in existing:
-            spark.sql(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.spark_type} COMMENT '{_quote(c.description)}'")
+            spark.sql(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.spark_type} COMMENT '{quote(c.description)}'")
             log.info("added column %s.%s (%s)", table, c.name, c.spark_type)
