@@ -65,7 +65,7 @@ def main() -> int:
         return 1
     print(f"    lake matches the simulator's acknowledged events: {expected}")
     print("4/4 writing the report", flush=True)
-    code = write_report(["--out", str(ROOT / "reports")])
+    code = write_report(["--out", str(ROOT / "reports"), "--user-prefix", f"{run_id}-"])
     print(f"demo finished in {time.monotonic() - started:.0f} s; open {ROOT / 'reports' / 'report.html'}")
     return code
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +28,29 @@ def question_of(sql: str) -> str:
     return first.lstrip("-").strip().capitalize() if first.startswith("--") else ""
 
 
-def run_all(host: str = "127.0.0.1", port: int = 8080) -> dict[str, Result]:
-    """Run every report query; return results by file stem."""
+_TABLE = re.compile(r"\blake\.game\.(purchase_weapon|join_guild|enter_battle|bad_events)\b")
+
+
+def scoped(sql: str, user_prefix: str | None) -> str:
+    """Restrict every lake table a query reads to players whose user_id starts with a prefix."""
+    if not user_prefix:
+        return sql
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", user_prefix):
+        raise ValueError(f"user prefix {user_prefix!r} may only hold letters, digits and _.:-")
+    return _TABLE.sub(
+        lambda m: f"(select * from {m.group(0)} where user_id like '{user_prefix}%') as {m.group(1)}", sql
+    )
+
+
+def run_all(host: str = "127.0.0.1", port: int = 8080, user_prefix: str | None = None) -> dict[str, Result]:
+    """Run every report query (optionally scoped to a user_id prefix); return results by file stem."""
     conn = trino.dbapi.connect(host=host, port=port, user="questlog-report", catalog="lake", schema="game")
     results = {}
     try:
         cur = conn.cursor()
         for path in sorted(SQL_DIR.glob("*.sql")):
             sql = path.read_text()
-            cur.execute(sql)
+            cur.execute(scoped(sql, user_prefix))
             rows = cur.fetchall()
             columns = [d[0] for d in cur.description]
             results[path.stem] = Result(

@@ -16,5 +16,5 @@ select
     count(g.user_id) as then_joined_guild,
     count(p.user_id) as then_purchased
 from first_battle as b
-left join first_guild as g on g.user_id = b.user_id and g.at >= b.at
-left join first_purchase as p on p.user_id = g.user_id and p.at >= g.at
+left join first_guild as g on g.user_id = b.user_id and g.at > b.at
+left join first_purchase as p on p.user_id = g.user_id and p.at > g.at

@@ -7,6 +7,8 @@ players as (
     select user_id from lake.game.enter_battle
     union
     select user_id from lake.game.purchase_weapon
+    union
+    select user_id from lake.game.join_guild
 ),
 
 spend as (

@@ -1,0 +1,87 @@
+"""The report's numbers equal the simulator's ground truth, and the HTML renders in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from questlog_report import render, sections
+from questlog_report.queries import run_all
+from tests.e2e.conftest import wait_for
+from tests.integration.conftest import query
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+TABLES = ("purchase_weapon", "join_guild", "enter_battle")
+
+
+@pytest.fixture(scope="module")
+def simulated(trino_cursor):
+    """One small simulator run, landed in the lake; returns (run prefix, ground truth)."""
+    run_id = f"rep{uuid.uuid4().hex[:8]}"
+    truth_path = ROOT / "var" / "loadgen" / f"{run_id}-truth.json"
+    subprocess.run([sys.executable, "-m", "questlog_loadgen.simulate", "--run-id", run_id, "--players", "80",
+                    "--days", "3", "--truth-path", str(truth_path), "--no-progress"],
+                   check=True, cwd=ROOT, timeout=300, capture_output=True)
+    truth = json.loads(truth_path.read_text())["acknowledged"]
+    expected = [[truth["tables"][t]["events"] for t in TABLES]]
+    sql = ", ".join(f"(SELECT count(*) FROM {t} WHERE user_id LIKE '{run_id}-%')" for t in TABLES)
+    assert wait_for(lambda: query(trino_cursor, f"SELECT {sql}"), expected) == expected
+    return f"{run_id}-", truth
+
+
+def test_report_numbers_equal_ground_truth(simulated):
+    prefix, truth = simulated
+    results = run_all(user_prefix=prefix)
+    tables = truth["tables"]
+    battles = {r["enemy"]: {"battles": r["battles"], "wins": r["wins"]} for r in results["win_rate_by_enemy"].rows}
+    assert battles == tables["enter_battle"]["by_enemy"]
+    weapons = {r["weapon_type"]: {"events": r["purchases"], "gold": r["gold_spent"]} for r in results["weapons"].rows}
+    assert weapons == tables["purchase_weapon"]["by_weapon"]
+    volumes = {r["table_name"]: r["events"] for r in results["quality_tables"].rows}
+    assert volumes == {t: tables[t]["events"] for t in TABLES}
+    [funnel] = results["funnel"].rows
+    assert (funnel["battled"], funnel["then_joined_guild"], funnel["then_purchased"]) == (
+        truth["funnel"]["first_battle"], truth["funnel"]["joined_guild_after_battle"],
+        truth["funnel"]["purchased_after_guild"])
+    segments = {r["segment"]: r for r in results["guild_members_vs_others"].rows}
+    members = truth["segments"]["guild_members"]
+    assert segments["guild member"]["players"] == members["players"]
+    assert segments["guild member"]["gold_per_player"] == pytest.approx(members["gold"] / members["players"], abs=0.06)
+    joins: dict[str, int] = {}
+    for r in results["guilds"].rows:
+        joins[r["guild_name"]] = joins.get(r["guild_name"], 0) + r["joins"]
+    assert joins == tables["join_guild"]["by_guild"]
+
+
+def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
+    prefix, _truth = simulated
+    built = sections.build(run_all(user_prefix=prefix))
+    page = tmp_path / "report.html"
+    page.write_text(render.html(built))
+    chromium = shutil.which("chromium")
+    assert chromium, "chromium is missing: `make setup` installs it (Debian package chromium)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
+    assert console_errors == []
+    charts = [s for s in built if s.chart]
+    assert len(charts) == len(built), "every section has a chart"
+    rendered = re.findall(r'<svg[^>]*class="chart"', dom.stdout)
+    assert len(rendered) == len(charts)
+    assert all(f"<h2>{s.title}" in dom.stdout.replace("&amp;", "&") for s in built)
+    result = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1000,4000", page.as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and shot.stat().st_size > 20_000, result.stderr[-2000:]
