@@ -4,20 +4,22 @@
 # When a base image is neither local nor pullable (air-gapped), bootstrap Debian bases with debootstrap
 # from Debian's packages and `docker import` them.
 #
-# Usage: images/build.sh [--dry-run] [COMPONENT...]   (default: every component)
+# Usage: images/build.sh [--dry-run] [--no-pull] [COMPONENT...]   (default: every component)
 #   --dry-run  assemble the contexts and print the docker commands; needs no Docker
+#   --no-pull  never contact a container registry: local base images or the bootstrapped ones
 # Env: IMAGE_PREFIX (questlog), IMAGE_TAG (chart appVersion), DOCKER (docker), DEBIAN_SUITE (bookworm),
 #      <COMPONENT>_BASE_IMAGE overrides, e.g. API_BASE_IMAGE=python:3.11-slim-bookworm.
 source "$(dirname "$0")/../stack/bin/common.sh"
 cd "$QL_ROOT"
 
 ALL=(api spark-stream kafka hdfs hive-metastore trino loadgen)
-dry_run=0
+dry_run=0 pull=1
 components=()
 for arg in "$@"; do
   case $arg in
     --dry-run) dry_run=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --no-pull) pull=0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) [[ " ${ALL[*]} " == *" $arg "* ]] || die "unknown component '$arg' (one of: ${ALL[*]})"; components+=("$arg") ;;
   esac
 done
@@ -174,7 +176,7 @@ bootstrap_bases() {
 
 resolve_base() {  # resolve_base IMAGE: IMAGE if local or pullable, else its bootstrapped stand-in
   local image=$1
-  if $docker image inspect "$image" >/dev/null 2>&1 || $docker pull -q "$image" >/dev/null 2>&1; then
+  if $docker image inspect "$image" >/dev/null 2>&1 || { (( pull )) && $docker pull -q "$image" >/dev/null 2>&1; }; then
     echo "$image"; return
   fi
   bootstrap_bases >&2

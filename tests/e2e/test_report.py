@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from questlog_report import render, sections
 from questlog_report.queries import run_all
+
 from tests.e2e.conftest import wait_for
 from tests.integration.conftest import query
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from questlog_report import render, sections
 from questlog_report.queries import SQL_DIR, Result, question_of, scoped
 
