@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from questlog_stack import health
 from questlog_stack.paths import Paths
@@ -20,6 +21,8 @@ class Service:
     start_timeout_s: float = 120.0
     stop_timeout_s: float = 30.0
     env: dict[str, str] = field(default_factory=dict)
+    # Files a previous run leaves that must not pass for the new run's state (e.g. progress).
+    clear_on_start: tuple[Path, ...] = ()
 
 
 def services(paths: Paths) -> list[Service]:
@@ -52,6 +55,7 @@ def services(paths: Paths) -> list[Service]:
             lambda: health.stream(paths.var / "run" / "stream.progress.json"),
             start_timeout_s=240.0,
             stop_timeout_s=60.0,
+            clear_on_start=(paths.var / "run" / "stream.progress.json",),
         ),
     ]
 

@@ -58,6 +58,8 @@ def start(paths: Paths, service: Service) -> int:
     """Start a service unless it runs; return its pid once its probe passes."""
     pid = read_pid(paths, service.name)
     if pid is None:
+        for stale in service.clear_on_start:
+            stale.unlink(missing_ok=True)
         paths.log(service.name).parent.mkdir(parents=True, exist_ok=True)
         paths.pid(service.name).parent.mkdir(parents=True, exist_ok=True)
         with open(paths.log(service.name), "ab") as log:
@@ -92,17 +94,23 @@ def start(paths: Paths, service: Service) -> int:
 
 
 def stop(paths: Paths, service: Service) -> bool:
-    """Stop a service (SIGTERM to its process group, SIGKILL after a grace period)."""
+    """Stop a service: SIGTERM to its main process (which stops its children in order), SIGKILL for the
+    whole process group after the grace period."""
     pid = read_pid(paths, service.name)
     if pid is None:
         return False
-    _signal_group(pid, signal.SIGTERM)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
     deadline = time.monotonic() + service.stop_timeout_s
     while time.monotonic() < deadline and read_pid(paths, service.name) is not None:
         time.sleep(0.3)
-    if read_pid(paths, service.name) is not None:
-        _signal_group(pid, signal.SIGKILL)
-        time.sleep(0.5)
+    # Whatever is left in the group (a stuck leader, orphaned children) is killed.
+    _signal_group(pid, signal.SIGKILL)
+    group_deadline = time.monotonic() + 10
+    while group_rss_mib(pid) > 0 and time.monotonic() < group_deadline:
+        time.sleep(0.2)
     paths.pid(service.name).unlink(missing_ok=True)
     return True
 

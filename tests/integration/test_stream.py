@@ -25,7 +25,12 @@ PROGRESS = Paths.from_env().var / "run" / "stream.progress.json"
 
 @pytest.fixture(autouse=True)
 def stream_is_up() -> None:
+    # A restart by an earlier test may still be warming up: wait a bounded time, then fail naming it.
+    deadline = time.monotonic() + 180
     ok, detail = health.stream(PROGRESS)
+    while not ok and time.monotonic() < deadline:
+        time.sleep(2)
+        ok, detail = health.stream(PROGRESS)
     assert ok, f"stream is not healthy ({detail}); start the stack with `make up`"
 
 

@@ -69,7 +69,8 @@ def unpack(doc: Any, max_events: int) -> list[Any]:
 def _text(value: Any, limit: int) -> tuple[str, bool]:
     raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
     if not isinstance(raw, str):
-        raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS).decode()
+        # The stdlib keeps what orjson cannot: integers beyond 64 bits, NaN and Infinity as sent.
+        raw = json.dumps(raw, default=str, ensure_ascii=False)
     return (raw[:limit], True) if len(raw) > limit else (raw, False)
 
 
