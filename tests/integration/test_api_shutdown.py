@@ -29,9 +29,9 @@ def test_sigterm_loses_no_acknowledged_event(topic, unique):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         acknowledged: list[str] = []
         lock = threading.Lock()
