@@ -155,7 +155,9 @@ bootstrap_bases() {
   local dir=$build/bootstrap
   if ! $docker image inspect "$prefix/base-debian:$suite" >/dev/null 2>&1; then
     command -v debootstrap >/dev/null || { apt-get install -y -qq debootstrap >/dev/null || die "debootstrap is missing"; }
-    local mirror; mirror=$(grep -rhoE 'https?://[^ ]+/debian/?' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null | head -n 1)
+    # this machine's Debian mirror (sources.list or deb822 .sources), not a commented-out one
+    local mirror; mirror=$(grep -rhE '^(URIs:|deb) ' /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
+      | grep -oE 'https?://[^ ]+/debian/?( |$)' | head -n 1 | tr -d ' ')
     rm -rf "$dir/rootfs"; mkdir -p "$dir/rootfs"
     log "bootstrapping Debian $suite from ${mirror:-the default mirror}"
     debootstrap --variant=minbase --include=python3,python3-venv,openjdk-17-jre-headless,apache2-utils,ca-certificates \
@@ -195,10 +197,15 @@ for c in "${components[@]}"; do
   assemble "$c"
   var=$(echo "${c//-/_}_BASE_IMAGE" | tr '[:lower:]' '[:upper:]')
   base=${!var:-${BASE[$c]}}
-  args=(--build-arg "KAFKA_VERSION=$KAFKA_VERSION" --build-arg "HADOOP_VERSION=$HADOOP_VERSION"
-        --build-arg "HIVE_VERSION=$HIVE_VERSION" --build-arg "TRINO_VERSION=$TRINO_VERSION"
-        --build-arg "SPARK_VERSION=$SPARK_VERSION" --build-arg "ICEBERG_VERSION=$ICEBERG_VERSION"
-        --build-arg "QUESTLOG_VERSION=$tag")
+  # The versions of stack/versions.env (and the questlog version) that this Dockerfile declares.
+  declare -A values=([QUESTLOG_VERSION]=$tag)
+  for name in KAFKA_VERSION HADOOP_VERSION HIVE_VERSION TRINO_VERSION SPARK_VERSION ICEBERG_VERSION; do
+    values[$name]=${!name}
+  done
+  args=()
+  for name in $(sed -n 's/^ARG \([A-Z0-9_]*_VERSION\)=.*/\1/p' "images/$c/Dockerfile"); do
+    args+=(--build-arg "$name=${values[$name]:?$name is not in stack/versions.env}")
+  done
   if (( dry_run )); then
     args+=(--build-arg "BASE_IMAGE=$base")
     [[ $c == spark-stream ]] && args+=(--build-arg "JRE_IMAGE=$JRE_IMAGE")

@@ -29,6 +29,8 @@ SPARK_OPERATOR_ARGS ?=
 # Images: what build.sh tags (questlog/<component>:<chart appVersion>).
 IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}/\1/p' $(CHART)/Chart.yaml)
 IMAGES ?= api spark-stream kafka hdfs hive-metastore trino loadgen
+# e.g. --no-pull on a machine without registry access (debootstrap bases)
+IMAGE_BUILD_ARGS ?=
 
 # go install flags: the version and the Kubernetes version helm's own Makefile sets with -ldflags.
 HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
@@ -36,7 +38,7 @@ HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
 
-.PHONY: k8s-tools charts-sync charts-docs charts-check images images-dry-run deploy undeploy kind-delete k8s-load k8s-operator
+.PHONY: k8s-tools charts-sync charts-docs charts-check images images-dry-run images-smoke deploy undeploy kind-delete k8s-load k8s-operator
 
 k8s-tools: ## Build helm and kind into .cache/bin (Go module proxy; cached: a second run does nothing)
 	@[[ -x $(HELM) ]] || rm -f $(K8S_BIN)/.helm-*
@@ -69,7 +71,10 @@ charts-check: k8s-tools ## Offline chart verification: lint, render, schemas, po
 	$(K8S_PY) -m pytest tests/charts $(PYTEST_ARGS)
 
 images: ## Build every image (images/build.sh; needs Docker and `make setup`)
-	images/build.sh $(IMAGES)
+	images/build.sh $(IMAGE_BUILD_ARGS) $(IMAGES)
+
+images-smoke: k8s-tools ## Run the chart's pods as Docker containers (loopback only) and pass its helm tests
+	$(K8S_PY) images/smoke.py
 
 images-dry-run: ## Assemble the image build contexts and print the docker commands, building nothing
 	images/build.sh --dry-run $(IMAGES)

@@ -28,7 +28,7 @@ spec:
     - name: check
       image: {{ include "questlog.image" (list $ctx $ctx.Values.tests.image) }}
       imagePullPolicy: {{ $ctx.Values.tests.image.pullPolicy }}
-      command: [python, /tests/check.py, {{ $check }}]
+      command: [python3, /tests/check.py, {{ $check }}]
       env:
         - name: TEST_KAFKA
           value: {{ include "questlog.endpoint" (list $ctx "kafka" "kafka") | quote }}

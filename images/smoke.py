@@ -1,0 +1,323 @@
+"""Container smoke test: run the chart's pods as Docker containers and pass the chart's own helm tests.
+
+The chart is rendered with `helm template`; every workload, the topics hook Job, the SparkApplication's
+driver and the helm test pods become `docker run`s with the pod spec's image, command, env, volumes
+(ConfigMaps and Secrets as files, emptyDirs and claims as tmpfs), user, read-only root, dropped
+capabilities and memory limit. All containers share one network namespace that has only a loopback
+interface, and a hosts file maps every Service name to 127.0.0.1: traffic never leaves loopback, and
+the ports do not clash with the local stack's. Readiness is the chart's own readiness probes.
+
+Usage: .venv/bin/python images/smoke.py [--keep] [--timeout SECONDS]
+Needs Docker with the images of images/build.sh, and .cache/bin/helm (make k8s-tools).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HELM = ROOT / ".cache" / "bin" / "helm"
+DOCKER = os.environ.get("DOCKER") or shutil.which("docker") or "docker"
+RELEASE, NAMESPACE, PREFIX = "ql", "questlog", "ql-smoke"
+WORK = Path("/tmp") / PREFIX  # noqa: S108 - this machine's scratch space, removed afterwards
+NET = f"{PREFIX}-net"
+LOGS = ROOT / "var" / "log" / PREFIX  # each container's output, kept after the run
+# Start order: a component's dependencies first (as their readiness would gate them in a cluster).
+ORDER = ["ql-kafka", "ql-hdfs-namenode", "ql-hdfs-datanode", "ql-metastore", "ql-trino", "ql-api"]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([DOCKER, *args], capture_output=True, text=True)
+    if check and done.returncode:
+        raise RuntimeError(f"docker {' '.join(args[:3])}...: {done.stderr.strip()}")
+    return done
+
+
+def render() -> list[dict[str, Any]]:
+    # the load Job too, small: it runs after the helm tests
+    load = [
+        "loadgen.enabled=true",
+        "loadgen.total=400",
+        "loadgen.concurrency=4",
+        "loadgen.users=20",
+        "loadgen.runSize=40",
+    ]
+    done = subprocess.run(
+        [
+            str(HELM),
+            "template",
+            RELEASE,
+            str(ROOT / "charts/questlog"),
+            "--namespace",
+            NAMESPACE,
+            *[a for setting in load for a in ("--set", setting)],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [d for d in yaml.safe_load_all(done.stdout) if d]
+
+
+class Pods:
+    """Run pod specs of one rendered release as containers."""
+
+    def __init__(self, objects: list[dict[str, Any]]) -> None:
+        self.objects = objects
+        self.maps = {o["metadata"]["name"]: o for o in objects if o["kind"] in ("ConfigMap", "Secret")}
+        self.started: list[str] = []
+
+    def files(self, name: str, volume: dict[str, Any], uid: int) -> Path:
+        """Write a ConfigMap or Secret volume to a directory owned by the pod's user."""
+        source = volume.get("configMap") or volume.get("secret")
+        obj = self.maps[source.get("name") or source.get("secretName")]
+        data = obj.get("data", {})
+        if obj["kind"] == "Secret":
+            data = {k: base64.b64decode(v).decode() for k, v in data.items()}
+        items = {i["key"]: i["path"] for i in source.get("items", [])} or {k: k for k in data}
+        target = WORK / "volumes" / name / volume["name"]
+        for key, path in items.items():
+            (target / path).parent.mkdir(parents=True, exist_ok=True)
+            (target / path).write_text(data[key])
+        for path in [target, *target.rglob("*")]:
+            shutil.chown(path, uid, uid)
+        return target
+
+    def run(
+        self,
+        name: str,
+        pod_name: str,
+        spec: dict[str, Any],
+        container: dict[str, Any],
+        detach: bool = True,
+        claims: tuple[str, ...] = (),
+    ) -> subprocess.CompletedProcess[str]:
+        """docker run one container of a pod spec; returns the finished process when not detached."""
+        pod_sc, sc = spec.get("securityContext", {}), container.get("securityContext", {})
+        uid, gid = pod_sc.get("runAsUser", 10001), pod_sc.get("runAsGroup", 10001)
+        args = [
+            "run",
+            "--name",
+            name,
+            "--network",
+            f"container:{NET}",
+            "--user",
+            f"{uid}:{gid}",
+            "--cap-drop",
+            "ALL",
+            "--security-opt",
+            "no-new-privileges",
+            "--volume",
+            f"{WORK / 'hosts'}:/etc/hosts:ro",
+        ]
+        if "fsGroup" in pod_sc:
+            args += ["--group-add", str(pod_sc["fsGroup"])]
+        if sc.get("readOnlyRootFilesystem"):
+            args.append("--read-only")
+        memory = container.get("resources", {}).get("limits", {}).get("memory")
+        if memory:
+            args += ["--memory", memory.replace("Gi", "g").replace("Mi", "m")]
+        env = {}
+        for ref in container.get("envFrom", []):
+            env.update(self.maps[ref["configMapRef"]["name"]]["data"])
+        for item in container.get("env", []):
+            if "value" in item:
+                env[item["name"]] = item["value"]
+            elif item["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name":
+                env[item["name"]] = pod_name
+            else:  # status.podIP: the shared namespace's only address
+                env[item["name"]] = "127.0.0.1"
+        for key, value in env.items():
+            args += ["--env", f"{key}={value}"]
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        for mount in container.get("volumeMounts", []):
+            volume = volumes.get(mount["name"], {"emptyDir": {}})
+            if mount["name"] in claims or "emptyDir" in volume:
+                # like an emptyDir: owned by the pod's user (fsGroup), executable (native libraries in /tmp)
+                args += ["--tmpfs", f"{mount['mountPath']}:uid={uid},gid={gid},exec,mode=1777"]
+            else:
+                args += ["--volume", f"{self.files(name, volume, uid)}:{mount['mountPath']}:ro"]
+        command = container.get("command", [])
+        if command:
+            args += ["--entrypoint", command[0]]
+        args += ["--detach"] if detach else []
+        args += [container["image"], *command[1:], *container.get("args", [])]
+        self.started.append(name)
+        return docker(*args, check=detach)
+
+    def probe(self, name: str, probe: dict[str, Any]) -> bool:
+        """Run a Kubernetes probe against a running container; True when it passes."""
+        if "exec" in probe:
+            return docker("exec", name, *probe["exec"]["command"], check=False).returncode == 0
+        port = probe.get("tcpSocket", probe.get("httpGet", {})).get("port")
+        ports = {p["name"]: p["containerPort"] for p in self.container_ports.get(name, [])}
+        port = ports.get(port, port)
+        if "httpGet" in probe:
+            code = (
+                f"import urllib.request as u; u.urlopen('http://127.0.0.1:{port}{probe['httpGet']['path']}', timeout=5)"
+            )
+            return docker("exec", NET, "python3", "-c", code, check=False).returncode == 0
+        return docker("exec", NET, "bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}", check=False).returncode == 0
+
+    container_ports: ClassVar[dict[str, list[dict[str, Any]]]] = {}
+
+    def wait_ready(self, name: str, probe: dict[str, Any], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = docker("inspect", "-f", "{{.State.Running}}", name).stdout.strip()
+            if state != "true":
+                raise RuntimeError(f"{name} exited:\n{docker('logs', '--tail', '40', name, check=False).stderr}")
+            if self.probe(name, probe):
+                log(f"{name} ready")
+                return
+            time.sleep(3)
+        raise RuntimeError(f"{name} not ready after {timeout:.0f} s:\n{docker('logs', '--tail', '40', name).stderr}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="leave the containers running")
+    parser.add_argument("--timeout", type=float, default=300, help="readiness timeout per component")
+    parser.add_argument("--tests-only", action="store_true", help="only run the helm tests (after --keep)")
+    options = parser.parse_args()
+    if options.tests_only:  # the running release's manifests (its generated API key included)
+        objects = [d for d in yaml.safe_load_all((WORK / "release.yaml").read_text()) if d]
+        return run_tests(Pods(objects), objects, options.keep)
+    cleanup()
+    WORK.mkdir(parents=True)
+    objects = render()
+    (WORK / "release.yaml").write_text(yaml.safe_dump_all(objects))
+    pods = Pods(objects)
+    names = [o["metadata"]["name"] for o in objects if o["kind"] == "Service"]
+    names += [
+        f"{o['metadata']['name']}-{i}.{o['spec']['serviceName']}.{NAMESPACE}.svc.cluster.local"
+        for o in objects
+        if o["kind"] == "StatefulSet"
+        for i in range(o["spec"]["replicas"])
+    ]
+    # the pod's own host name resolves too, as kubelet's hosts file does
+    (WORK / "hosts").write_text("127.0.0.1 localhost " + " ".join([PREFIX, *names]) + "\n")
+    base = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    # The namespace holder: only a loopback interface (--network none).
+    docker(
+        "run",
+        "--detach",
+        "--name",
+        NET,
+        "--hostname",
+        PREFIX,
+        "--network",
+        "none",
+        "--volume",
+        f"{WORK / 'hosts'}:/etc/hosts:ro",
+        "--entrypoint",
+        "sleep",
+        base["image"],
+        "infinity",
+    )
+    pods.started.append(NET)
+    ok = False
+    try:
+        workloads = {o["metadata"]["name"]: o for o in objects if o["kind"] in ("StatefulSet", "Deployment")}
+        for name in ORDER:
+            obj = workloads[name]
+            spec = obj["spec"]["template"]["spec"]
+            container = spec["containers"][0]
+            claims = tuple(c["metadata"]["name"] for c in obj["spec"].get("volumeClaimTemplates", []))
+            cname = f"{PREFIX}-{name.removeprefix('ql-')}"
+            pod_name = f"{name}-0" if obj["kind"] == "StatefulSet" else f"{name}-smoke"
+            Pods.container_ports[cname] = container.get("ports", [])
+            pods.run(cname, pod_name, spec, container, claims=claims)
+            log(f"started {cname} ({container['image']})")
+            pods.wait_ready(cname, container["readinessProbe"], options.timeout)
+            if name == "ql-kafka":
+                job = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "ql-kafka-topics")
+                spec = job["spec"]["template"]["spec"]
+                done = pods.run(f"{PREFIX}-topics", "ql-kafka-topics", spec, spec["containers"][0], detach=False)
+                log(f"topics job: exit {done.returncode}: {done.stdout.strip().splitlines()[-1:]}")
+                if done.returncode:
+                    raise RuntimeError(done.stderr)
+        app = next(o for o in objects if o["kind"] == "SparkApplication")
+        driver = app["spec"]["driver"]
+        template = driver["template"]["spec"]["containers"][0]
+        container = {
+            "image": app["spec"]["image"],
+            "env": driver["env"],
+            "securityContext": driver["securityContext"],
+            "volumeMounts": driver["volumeMounts"],
+            "resources": {"limits": {"memory": "2304m"}},
+        }
+        spec = {"securityContext": driver["podSecurityContext"], "volumes": app["spec"]["volumes"]}
+        pods.run(f"{PREFIX}-stream", "ql-stream-driver", spec, container)
+        log("started the stream driver (python3 -m questlog_stream.main, Spark local mode as in the pod)")
+        pods.wait_ready(f"{PREFIX}-stream", template["readinessProbe"], options.timeout)
+        ok = run_tests(pods, objects, keep=True) == 0
+    finally:
+        if not options.keep:
+            cleanup(pods.started)
+    return 0 if ok else 1
+
+
+def run_tests(pods: Pods, objects: list[dict[str, Any]], keep: bool) -> int:
+    """Run the chart's helm test pods in weight order; return 0 when all pass."""
+    failed = []
+    tests = sorted(
+        (o for o in objects if o["kind"] == "Pod"),
+        key=lambda o: int(o["metadata"]["annotations"]["helm.sh/hook-weight"]),
+    )
+    for test in tests:
+        spec, name = test["spec"], f"{PREFIX}-{test['metadata']['name'].removeprefix('ql-')}"
+        docker("rm", "--force", name, check=False)
+        done = pods.run(name, test["metadata"]["name"], spec, spec["containers"][0], detach=False)
+        log(
+            f"helm test {test['metadata']['name']}: {'PASSED' if done.returncode == 0 else 'FAILED'} "
+            f"{(done.stdout or done.stderr).strip().splitlines()[-1:]}"
+        )
+        if done.returncode:
+            failed.append(test["metadata"]["name"])
+            print(done.stdout + done.stderr, file=sys.stderr)
+        if not keep:
+            docker("rm", "--force", name, check=False)
+    for job in (o for o in objects if o["kind"] == "Job" and o["metadata"]["name"].startswith("ql-loadgen")):
+        spec, name = job["spec"]["template"]["spec"], f"{PREFIX}-loadgen"
+        docker("rm", "--force", name, check=False)
+        done = pods.run(name, job["metadata"]["name"], spec, spec["containers"][0], detach=False)
+        log(
+            f"load Job (ab-load.sh): {'PASSED' if done.returncode == 0 else 'FAILED'} "
+            f"{done.stdout.strip().splitlines()[-1:]}"
+        )
+        if done.returncode:
+            failed.append(job["metadata"]["name"])
+            print(done.stdout + done.stderr, file=sys.stderr)
+    print(f"{len(tests) + 1 - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def cleanup(names: list[str] | None = None) -> None:
+    """Keep each container's log in LOGS, then remove the containers (only those this script names)."""
+    listed = docker("ps", "--all", "--format", "{{.Names}}", check=False).stdout.split()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for name in names if names is not None else [n for n in listed if n.startswith(f"{PREFIX}-")]:
+        if name in listed:
+            logs = docker("logs", name, check=False)
+            (LOGS / f"{name}.log").write_text(logs.stdout + logs.stderr)
+            docker("rm", "--force", name, check=False)
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
