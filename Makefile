@@ -38,7 +38,7 @@ clean: down ## Stop the stack and wipe its data, logs and checkpoints (downloads
 distclean: clean ## Also wipe downloaded artifacts and the virtualenv
 	rm -rf .cache .venv
 
-test: up ## Run the whole test suite against the real local stack
+test: up lint ## Lint, then run the whole test suite against the real local stack
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: setup ## Run the unit tests only (no services needed)

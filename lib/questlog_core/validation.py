@@ -128,6 +128,7 @@ class EventValidator:
         if exc.rule == "required":
             missing = [k for k in exc.rule_definition if k not in event]
             return Rejection(missing[0] if missing else None, f"missing required field(s): {', '.join(missing)}")
-        name = exc.name[len("data.") :] if exc.name.startswith("data.") else None
+        path = exc.name or ""
+        name = path[len("data.") :] if path.startswith("data.") else None
         message = exc.message.replace("data.", "", 1) if name else exc.message
         return Rejection(name, message)

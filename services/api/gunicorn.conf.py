@@ -19,10 +19,15 @@ accesslog = None
 errorlog = "-"
 wsgi_app = "questlog_api.wsgi:app"
 
-# Metrics from every worker are summed through files in this folder.
+# Metrics from every worker are summed through files in this folder. It must be set before
+# prometheus_client is first imported: the client picks its value store at import time.
 _metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"questlog-api-metrics-{os.getpid()}")
 )
+
+# Imported here, not in child_exit: that hook runs in a signal handler, and two workers exiting at
+# once would re-enter a half-done import.
+from prometheus_client import multiprocess  # noqa: E402
 
 
 def on_starting(server):
@@ -41,6 +46,4 @@ def worker_exit(server, worker):
 
 def child_exit(server, worker):
     """Drop a dead worker's live gauges from the summed metrics."""
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,10 +100,8 @@ def stop(paths: Paths, service: Service) -> bool:
     pid = read_pid(paths, service.name)
     if pid is None:
         return False
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + service.stop_timeout_s
     while time.monotonic() < deadline and read_pid(paths, service.name) is not None:
         time.sleep(0.3)

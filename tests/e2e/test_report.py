@@ -27,9 +27,26 @@ def simulated(trino_cursor):
     """One small simulator run, landed in the lake; returns (run prefix, ground truth)."""
     run_id = f"rep{uuid.uuid4().hex[:8]}"
     truth_path = ROOT / "var" / "loadgen" / f"{run_id}-truth.json"
-    subprocess.run([sys.executable, "-m", "questlog_loadgen.simulate", "--run-id", run_id, "--players", "80",
-                    "--days", "3", "--truth-path", str(truth_path), "--no-progress"],
-                   check=True, cwd=ROOT, timeout=300, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "questlog_loadgen.simulate",
+            "--run-id",
+            run_id,
+            "--players",
+            "80",
+            "--days",
+            "3",
+            "--truth-path",
+            str(truth_path),
+            "--no-progress",
+        ],
+        check=True,
+        cwd=ROOT,
+        timeout=300,
+        capture_output=True,
+    )
     truth = json.loads(truth_path.read_text())["acknowledged"]
     expected = [[truth["tables"][t]["events"] for t in TABLES]]
     sql = ", ".join(f"(SELECT count(*) FROM {t} WHERE user_id LIKE '{run_id}-%')" for t in TABLES)
@@ -49,12 +66,16 @@ def test_report_numbers_equal_ground_truth(simulated):
     assert volumes == {t: tables[t]["events"] for t in TABLES}
     [funnel] = results["funnel"].rows
     assert (funnel["battled"], funnel["then_joined_guild"], funnel["then_purchased"]) == (
-        truth["funnel"]["first_battle"], truth["funnel"]["joined_guild_after_battle"],
-        truth["funnel"]["purchased_after_guild"])
+        truth["funnel"]["first_battle"],
+        truth["funnel"]["joined_guild_after_battle"],
+        truth["funnel"]["purchased_after_guild"],
+    )
     segments = {r["segment"]: r for r in results["guild_members_vs_others"].rows}
     members = truth["segments"]["guild_members"]
     assert segments["guild member"]["players"] == members["players"]
-    assert segments["guild member"]["gold_per_player"] == pytest.approx(members["gold"] / members["players"], abs=0.06)
+    assert float(segments["guild member"]["gold_per_player"]) == pytest.approx(
+        members["gold"] / members["players"], abs=0.06
+    )
     joins: dict[str, int] = {}
     for r in results["guilds"].rows:
         joins[r["guild_name"]] = joins.get(r["guild_name"], 0) + r["joins"]
@@ -70,9 +91,20 @@ def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
     assert chromium, "chromium is missing: `make setup` installs it (Debian package chromium)"
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
-    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
     dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
     console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
@@ -82,6 +114,10 @@ def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
     rendered = re.findall(r'<svg[^>]*class="chart"', dom.stdout)
     assert len(rendered) == len(charts)
     assert all(f"<h2>{s.title}" in dom.stdout.replace("&amp;", "&") for s in built)
-    result = subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1000,4000", page.as_uri()],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1000,4000", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0 and shot.stat().st_size > 20_000, result.stderr[-2000:]

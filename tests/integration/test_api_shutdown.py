@@ -20,11 +20,22 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_sigterm_loses_no_acknowledged_event(topic, unique):
     port = 5055
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "QUESTLOG_API_TOPIC": topic,
-           "QUESTLOG_API_DLQ_TOPIC": topic, "QUESTLOG_API_BOOTSTRAP_SERVERS": BOOTSTRAP,
-           "QUESTLOG_API_ACCESS_LOG": "false", "PROMETHEUS_MULTIPROC_DIR": f"/tmp/questlog-test-{unique}"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "services/api/gunicorn.conf.py")],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "QUESTLOG_API_TOPIC": topic,
+        "QUESTLOG_API_DLQ_TOPIC": topic,
+        "QUESTLOG_API_BOOTSTRAP_SERVERS": BOOTSTRAP,
+        "QUESTLOG_API_ACCESS_LOG": "false",
+        "PROMETHEUS_MULTIPROC_DIR": f"/tmp/questlog-test-{unique}",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "services/api/gunicorn.conf.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -56,7 +67,9 @@ def test_sigterm_loses_no_acknowledged_event(topic, unique):
             t.start()
         time.sleep(3)
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=60) == 0
+        code = server.wait(timeout=60)
+        output = server.stdout.read().decode(errors="replace") if server.stdout else ""
+        assert code == 0, output[-3000:]
         stop.set()
         for t in threads:
             t.join(timeout=30)

@@ -220,8 +220,7 @@ def test_retried_rejection_keeps_its_dead_letter_id(client, producer):
 
 
 def test_unserialisable_json_values_are_rejected_and_recorded(client, producer):
-    response = client.post("/v1/events", data=b"[-9223372036854775809, Infinity, NaN]",
-                           content_type="application/json")
+    response = client.post("/v1/events", data=b"[-9223372036854775809, Infinity, NaN]", content_type="application/json")
     assert response.status_code == 400
     raws = [d["raw"] for d in producer.values("events.dlq")]
     assert raws[0] == "-9223372036854775809" and raws[1] in ("Infinity", "inf")

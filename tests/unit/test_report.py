@@ -21,12 +21,19 @@ def _result(name: str, rows: list[dict]) -> Result:
 
 
 def test_findings_are_computed_from_the_rows():
-    finding, chart = sections._battles(_result("win_rate_by_enemy", [
-        {"enemy": "goblin", "battles": 30, "wins": 27, "losses": 3, "win_rate": 0.9},
-        {"enemy": "dragon", "battles": 10, "wins": 2, "losses": 8, "win_rate": 0.2},
-    ]))
-    assert finding == ("Players won 72.5% of 40 battles. They fight goblin most (30 battles); "
-                       "dragon beats them most often (win rate 20.0%).")
+    finding, chart = sections._battles(
+        _result(
+            "win_rate_by_enemy",
+            [
+                {"enemy": "goblin", "battles": 30, "wins": 27, "losses": 3, "win_rate": 0.9},
+                {"enemy": "dragon", "battles": 10, "wins": 2, "losses": 8, "win_rate": 0.2},
+            ],
+        )
+    )
+    assert finding == (
+        "Players won 72.5% of 40 battles. They fight goblin most (30 battles); "
+        "dragon beats them most often (win rate 20.0%)."
+    )
     assert chart.startswith("<svg") and "dragon" in chart
 
 

@@ -95,4 +95,3 @@ def test_string_limits_come_from_schema():
     event = {"event_type": "join_guild", "user_id": "u", "guild_name": "g" * 257}
     rejection = v.check(event, datetime.now(UTC))
     assert rejection is not None and rejection.field == "guild_name"
-
