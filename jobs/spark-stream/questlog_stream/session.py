@@ -21,16 +21,19 @@ def jars(cache: str | None = None) -> list[str]:
     return found
 
 
-def build(settings: Settings, app_name: str = "questlog-stream", master: str = "local[2]") -> SparkSession:
+def build(settings: Settings, app_name: str = "questlog-stream", master: str | None = None) -> SparkSession:
     """Create (or return) the session configured for the lake."""
     cat = f"spark.sql.catalog.{settings.catalog}"
+    master = master or settings.master
+    builder = SparkSession.builder.appName(app_name)
+    if master != "submit":
+        builder = builder.master(master)
+    if master.startswith("local"):
+        # One machine: keep the driver on loopback.
+        builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
     builder = (
-        SparkSession.builder.appName(app_name)
-        .master(master)
-        .config("spark.jars", ",".join(jars()))
+        builder.config("spark.jars", ",".join(jars()))
         .config("spark.driver.memory", settings.driver_memory)
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")

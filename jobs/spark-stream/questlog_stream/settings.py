@@ -47,6 +47,8 @@ class Settings:
     compact_every_seconds: float = 300.0
     snapshot_retain_hours: float = 1.0
     progress_file: str = "var/run/stream.progress.json"
+    # local[N] on one machine; "submit" leaves the master to spark-submit (e.g. under spark-operator).
+    master: str = "local[2]"
     driver_memory: str = "1g"
     shuffle_partitions: int = 2
     starting_offsets: str = "earliest"
@@ -75,6 +77,7 @@ class Settings:
             compact_every_seconds=_number(env, "COMPACT_EVERY_SECONDS", cls.compact_every_seconds),
             snapshot_retain_hours=_number(env, "SNAPSHOT_RETAIN_HOURS", cls.snapshot_retain_hours),
             progress_file=get("PROGRESS_FILE", cls.progress_file),
+            master=get("MASTER", cls.master),
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
             shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
             starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
