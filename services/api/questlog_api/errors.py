@@ -43,6 +43,3 @@ class KafkaUnavailable(ApiError):
         super().__init__(message, **extra)
         self.headers["Retry-After"] = str(retry_after_s)
 
-
-class DeliveryError(Exception):
-    """A record could not be written to Kafka durably (wraps librdkafka's error)."""

@@ -10,8 +10,6 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
-from questlog_api.errors import DeliveryError
-
 log = logging.getLogger(__name__)
 # librdkafka's own lines (connection refused, ...) go through logging, so they come out as JSON too.
 _LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
@@ -123,9 +121,3 @@ class DurableProducer:
             log.error("kafka producer closed with %d undelivered records", left)
         return left
 
-
-def check_delivered(errors: Sequence[str | None]) -> None:
-    """Raise DeliveryError if any record failed."""
-    failed = [e for e in errors if e is not None]
-    if failed:
-        raise DeliveryError(f"{len(failed)} record(s) not delivered: {failed[0]}")
