@@ -42,4 +42,3 @@ class KafkaUnavailable(ApiError):
     def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
         super().__init__(message, **extra)
         self.headers["Retry-After"] = str(retry_after_s)
-

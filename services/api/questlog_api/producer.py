@@ -120,4 +120,3 @@ class DurableProducer:
         if left:
             log.error("kafka producer closed with %d undelivered records", left)
         return left
-
