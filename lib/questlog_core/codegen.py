@@ -10,6 +10,7 @@ from questlog_core.columns import (
     Column,
     bad_event_columns,
     event_columns,
+    partition_column,
 )
 from questlog_core.registry import Registry, default_registry
 
@@ -23,11 +24,6 @@ def lake_tables(registry: Registry, selected: tuple[str, ...]) -> dict[str, list
     tables = {t: event_columns(registry, t) for t in selected}
     tables[BAD_EVENTS_TABLE] = bad_event_columns(registry)
     return tables
-
-
-def partition_column(table: str) -> str:
-    """Return the timestamp column whose UTC day partitions a table."""
-    return "received_at" if table == BAD_EVENTS_TABLE else "event_ts"
 
 
 def trino_ddl(tables: dict[str, list[Column]]) -> str:

@@ -69,6 +69,11 @@ def table_name(event_type: str) -> str:
     return BAD_EVENTS_TABLE if event_type == BAD_EVENT else event_type
 
 
+def partition_column(table: str) -> str:
+    """Return the timestamp column whose UTC day partitions a table."""
+    return "received_at" if table == BAD_EVENTS_TABLE else "event_ts"
+
+
 def event_columns(registry: Registry, event_type: str) -> list[Column]:
     """Return the columns of an event type's table: envelope, attributes, pipeline."""
     envelope = _from_properties(registry.envelope.properties)

@@ -94,6 +94,8 @@ class EventValidator:
             self._checks[event_type] = fastjsonschema.compile(schema, formats=FORMATS)
             self._allowed[event_type] = frozenset(schema["properties"])
         self._known = ", ".join(registry.event_types)
+        # The schema version stamped on every accepted event, per type.
+        self.versions = {t: registry.latest(t).version for t in registry.event_types}
 
     def check(self, event: Any, now: datetime) -> Rejection | None:
         """Return why the event is invalid, or None when it is valid."""

@@ -72,9 +72,8 @@ def metastore(script: Path) -> Probe:
     except subprocess.TimeoutExpired:
         return False, "thrift call timed out"
     if result.returncode != 0:
-        return False, (result.stdout + result.stderr).strip().splitlines()[-1:][0][:120] if (
-            result.stdout + result.stderr
-        ).strip() else "thrift call failed"
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        return False, lines[-1][:120] if lines else "thrift call failed"
     return True, f"databases: {result.stdout.strip()}"
 
 

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from questlog_core.codegen import partition_column
-from questlog_core.columns import BAD_EVENTS_TABLE, bad_event_columns, event_columns
+from questlog_core.columns import BAD_EVENTS_TABLE, bad_event_columns, event_columns, partition_column
 from questlog_core.registry import Registry
 
 from questlog_stream import maintenance

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 
 from pyspark.sql import SparkSession
-from questlog_core.codegen import partition_column
-from questlog_core.columns import Column
+from questlog_core.columns import Column, partition_column
 
 log = logging.getLogger(__name__)
 

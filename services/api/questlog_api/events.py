@@ -40,6 +40,10 @@ class BodyError(ValueError):
     """The body is not a JSON event, list of events or {"events": [...]}."""
 
 
+class TooManyEvents(BodyError):
+    """The body carries more events than one request may."""
+
+
 def parse_json(body: bytes) -> Any:
     """Parse a JSON body; NaN, Infinity and integers beyond 64 bits are read, then refused by schema."""
     try:
@@ -62,7 +66,7 @@ def unpack(doc: Any, max_events: int) -> list[Any]:
     if not events:
         raise BodyError("no events in body")
     if len(events) > max_events:
-        raise BodyError(f"{len(events)} events in one request; the limit is {max_events}")
+        raise TooManyEvents(f"{len(events)} events in one request; the limit is {max_events}")
     return events
 
 
@@ -123,11 +127,10 @@ def enrich(event: dict[str, Any], ctx: RequestContext, schema_version: str) -> d
 def sort_events(events: list[Any], validator: EventValidator, ctx: RequestContext, raw_limit: int) -> Outcome:
     """Validate each event; valid ones become records, invalid ones dead letters."""
     outcome = Outcome()
-    versions = {t: validator.registry.latest(t).version for t in validator.registry.event_types}
     for index, event in enumerate(events):
         rejection: Rejection | None = validator.check(event, ctx.received_at)
         if rejection is None:
-            record = enrich(event, ctx, versions[event["event_type"]])
+            record = enrich(event, ctx, validator.versions[event["event_type"]])
             outcome.records.append(record)
             outcome.accepted.append({"index": index, "event_id": record["event_id"]})
         else:

@@ -17,6 +17,7 @@ from questlog_api.events import (
     BodyError,
     Outcome,
     RequestContext,
+    TooManyEvents,
     dead_letter,
     parse_json,
     sort_events,
@@ -73,7 +74,7 @@ class Ingestor:
             return unpack(doc, self.settings.max_events)
         except BodyError as exc:
             self._deliver_dead_letters([dead_letter(ctx, str(exc), body, self.settings.dlq_raw_bytes)])
-            if "the limit is" in str(exc):
+            if isinstance(exc, TooManyEvents):
                 raise PayloadTooLarge(str(exc), limit_events=self.settings.max_events) from exc
             raise ApiError(str(exc)) from exc
 
