@@ -4,12 +4,13 @@ SHELL := /bin/bash
 include stack/versions.env
 -include loadgen/loadgen.mk
 -include k8s/k8s.mk
+-include bench/bench.mk
 
 PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status restart clean distclean test test-unit test-integration lint generate report demo logs
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos lint generate report demo logs
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -46,6 +47,12 @@ test-unit: setup ## Run the unit tests only (no services needed)
 
 test-integration: up ## Run the integration and end-to-end tests
 	$(PY) -m pytest tests/integration tests/e2e $(PYTEST_ARGS)
+
+test-security: up ## Run the hostile-input, auth, rate-limit and supply-chain tests (also part of `make test`)
+	$(PY) -m pytest tests/security $(PYTEST_ARGS)
+
+chaos: up ## Fault injection under load (kills and stops services of the local stack; not part of `make test`)
+	$(PY) -m pytest tests/chaos $(PYTEST_ARGS)
 
 lint: setup ## Lint and type-check
 	.venv/bin/ruff check .
