@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 import uuid
 from typing import Any
@@ -12,12 +13,14 @@ from flask import Flask, Response, g, request
 from questlog_core.registry import Registry, default_registry
 from questlog_core.validation import EventValidator, TimeWindow
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from questlog_api import metrics
-from questlog_api.auth import HEADER, check_key
-from questlog_api.errors import ApiError
+from questlog_api.auth import HEADER, key_matches
+from questlog_api.errors import ApiError, RateLimited, Unauthorized
 from questlog_api.ingest import Ingestor
 from questlog_api.producer import DurableProducer
+from questlog_api.ratelimit import RateLimiter
 from questlog_api.routes import OPEN_PATHS, bp
 from questlog_api.settings import Settings
 
@@ -52,6 +55,21 @@ def create_app(
     app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer)
     app.extensions["questlog.producer"] = producer
     app.register_blueprint(bp)
+    if settings.proxy_hops:
+        # Trust exactly this many proxies' X-Forwarded-For entries (counted from the right); a client
+        # can prepend entries of its own but never replace the ones its proxies appended.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
+    limiter = (
+        RateLimiter(
+            settings.rate_limit,
+            settings.rate_limit_period_s,
+            settings.rate_limit_burst,
+            settings.rate_limit_slots,
+            settings.rate_limit_file,
+        )
+        if settings.rate_limit
+        else None
+    )
 
     @app.before_request
     def _start() -> None:
@@ -59,8 +77,26 @@ def create_app(
             return
         g.started = time.perf_counter()
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        if settings.auth_enabled and request.path not in OPEN_PATHS:
-            check_key(request.headers.get(HEADER), settings.api_keys)
+        if request.path in OPEN_PATHS:
+            return
+        key = request.headers.get(HEADER)
+        authorised = not settings.auth_enabled or key_matches(key, settings.api_keys)
+        if limiter is not None:
+            # A client is its API key when it has a valid one, else its address: requests with a
+            # wrong key are limited too, without eating into the budget of the key they guess at.
+            client = f"key:{key}" if settings.auth_enabled and authorised else f"addr:{request.remote_addr}"
+            decision = limiter.hit(client)
+            if not decision.allowed:
+                endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+                metrics.RATE_LIMITED.labels(endpoint).inc()
+                wait = max(1, math.ceil(decision.retry_after_s))
+                raise RateLimited(
+                    f"more than {limiter.limit} requests in {limiter.period_s} s from this client; "
+                    f"retry after {wait} s",
+                    wait,
+                )
+        if not authorised:
+            raise Unauthorized(f"missing or invalid {HEADER} header")
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -26,6 +26,10 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
+class RequestTimeout(ApiError):
+    status, code = 408, "request_timeout"
+
+
 class PayloadTooLarge(ApiError):
     status, code = 413, "payload_too_large"
 
@@ -41,4 +45,14 @@ class KafkaUnavailable(ApiError):
 
     def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
         super().__init__(message, **extra)
+        self.headers["Retry-After"] = str(retry_after_s)
+
+
+class RateLimited(ApiError):
+    """The client sent more requests than its limit allows; it should wait and retry."""
+
+    status, code = 429, "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(message, retry_after_s=retry_after_s, **extra)
         self.headers["Retry-After"] = str(retry_after_s)

@@ -12,7 +12,7 @@ from flask import Request
 from questlog_core.validation import EventValidator
 
 from questlog_api import metrics
-from questlog_api.errors import ApiError, KafkaUnavailable, PayloadTooLarge, UnsupportedMediaType
+from questlog_api.errors import ApiError, KafkaUnavailable, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from questlog_api.events import (
     BodyError,
     Outcome,
@@ -46,7 +46,12 @@ class Ingestor:
         if declared is not None and declared > limit:
             body = b""
         else:
-            body = request.stream.read(limit + 1)
+            try:
+                body = request.stream.read(limit + 1)
+            except OSError as exc:  # the worker's read deadline passed (slow client) or the client left
+                reason = f"body not received in time: {exc}"
+                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256)])
+                raise RequestTimeout(reason) from exc
             if len(body) <= limit:
                 return body
         size = declared if declared is not None else f"more than {limit}"

@@ -16,6 +16,7 @@ from prometheus_client import (
 REQUESTS = Counter("questlog_api_requests", "HTTP requests handled", ["endpoint", "status"])
 EVENTS_ACCEPTED = Counter("questlog_api_events_accepted", "Events durably in Kafka", ["event_type"])
 EVENTS_REJECTED = Counter("questlog_api_events_rejected", "Events refused as invalid", ["event_type"])
+RATE_LIMITED = Counter("questlog_api_rate_limited", "Requests refused with 429 by the per-client limit", ["endpoint"])
 KAFKA_ERRORS = Counter("questlog_api_kafka_errors", "Kafka delivery or client errors", ["kind"])
 PRODUCE_SECONDS = Histogram(
     "questlog_api_produce_seconds",

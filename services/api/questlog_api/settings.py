@@ -68,11 +68,20 @@ class Settings:
     auth_enabled: bool = False
     api_keys: tuple[str, ...] = field(default=(), repr=False)
     access_log: bool = True
+    rate_limit: int = 0
+    rate_limit_period_s: int = 1
+    rate_limit_burst: int = 0
+    rate_limit_slots: int = 65536
+    rate_limit_file: str | None = None
+    proxy_hops: int = 0
     producer_config: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.auth_enabled and not self.api_keys:
             raise SettingsError(f"{PREFIX}AUTH_ENABLED is on but no key is set ({PREFIX}KEYS or {PREFIX}KEYS_FILE)")
+        if self.rate_limit and self.rate_limit_burst == 0:
+            # By default a client may spend a whole period's allowance at once.
+            object.__setattr__(self, "rate_limit_burst", self.rate_limit)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,5 +107,11 @@ class Settings:
             auth_enabled=_bool(env, "AUTH_ENABLED", cls.auth_enabled),
             api_keys=_keys(env),
             access_log=_bool(env, "ACCESS_LOG", cls.access_log),
+            rate_limit=_int(env, "RATE_LIMIT", cls.rate_limit),
+            rate_limit_period_s=_int(env, "RATE_LIMIT_PERIOD_S", cls.rate_limit_period_s, 1),
+            rate_limit_burst=_int(env, "RATE_LIMIT_BURST", cls.rate_limit_burst),
+            rate_limit_slots=_int(env, "RATE_LIMIT_SLOTS", cls.rate_limit_slots, 64),
+            rate_limit_file=env.get(PREFIX + "RATE_LIMIT_FILE") or None,
+            proxy_hops=_int(env, "PROXY_HOPS", cls.proxy_hops),
             producer_config=extra,
         )
