@@ -20,8 +20,9 @@ import pytest
 import requests
 from confluent_kafka.admin import AdminClient, NewTopic
 from questlog_stack import health
+from questlog_stack.paths import Paths
 
-from tests.integration.conftest import BOOTSTRAP, consume_all, require
+from tests.integration.conftest import BOOTSTRAP, consume_all, hdfs_is_up, require, trino_cursor  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "services" / "api" / "gunicorn.conf.py"
@@ -125,3 +126,11 @@ def start_api(tmp_path_factory) -> Iterator[Callable[..., ApiServer]]:
 def open_api(start_api) -> ApiServer:
     """An API as the stack runs it (no auth, no rate limit), with a short read deadline."""
     return start_api(GUNICORN_READ_TIMEOUT="2", QUESTLOG_API_ACCESS_LOG="false")
+
+
+@pytest.fixture(scope="session")
+def lake(request):
+    """A Trino cursor on lake.game, once the stack's API and stream are up (the whole pipeline)."""
+    require("api", health.api)
+    require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))
+    return request.getfixturevalue("trino_cursor")
