@@ -1,0 +1,128 @@
+"""Property-based fuzzing of every endpoint against a real gunicorn API and broker (hypothesis on raw
+bodies, schemathesis from the OpenAPI document), then a check of everything the fuzzers left in Kafka:
+every acknowledged event stored once and schema-conformant, every refusal dead-lettered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from questlog_core.registry import default_registry
+from questlog_core.validation import FORMATS
+
+from tests.security.conftest import ApiServer
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = schemathesis.openapi.from_path(ROOT / "services" / "api" / "openapi.json")
+EVENT_PATHS = ["/v1/events", "/purchase_a_weapon", "/join_a_guild", "/enter_a_battle"]
+# What the fuzzers saw: event ids acknowledged, dead letters the API must have written.
+LEDGER: dict[str, Any] = {"accepted": [], "dead_letters": 0, "requests": 0}
+
+
+def record(response: requests.Response | schemathesis.Response) -> None:
+    """Check the universal promises of one answer and note what it says was stored or refused."""
+    LEDGER["requests"] += 1
+    assert response.status_code < 500, (response.status_code, response.text[:500])
+    if response.request.path_url in ("/healthz", "/metrics", "/openapi.json", "/readyz"):
+        return
+    if response.request.method not in ("GET", "POST"):  # schemathesis also tries undocumented methods
+        assert response.status_code in (200, 405), response.status_code  # Flask's OPTIONS, or 405
+        return
+    headers = {k.lower(): v if isinstance(v, str) else v[0] for k, v in response.headers.items()}
+    assert headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    if "accepted" in body:  # an ingest result, 202 or 400
+        LEDGER["accepted"] += [a["event_id"] for a in body["accepted"]]
+        LEDGER["dead_letters"] += body["rejected_count"]
+        assert body["accepted_count"] == len(body["accepted"]) and body["rejected_count"] == len(body["rejected"])
+        assert response.status_code == (202 if body["accepted"] else 400)
+        assert all(r["reason"] for r in body["rejected"]), "every rejection says why"
+    else:
+        assert body["error"] and body["message"], body
+        if response.status_code in (400, 408, 413, 415):
+            LEDGER["dead_letters"] += 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=15,
+)
+event_like = st.fixed_dictionaries(
+    {"event_type": st.sampled_from(["purchase_weapon", "join_guild", "enter_battle", "default", "admin"])},
+    optional={
+        "user_id": st.text(max_size=40) | st.integers(),
+        "weapon_type": st.text(max_size=300),
+        "gold_cost": st.integers(min_value=-(2**70), max_value=2**70) | st.floats(),
+        "guild_name": st.text(max_size=5),
+        "enemy": st.text(max_size=5),
+        "outcome": st.sampled_from(["won", "lost", "draw"]),
+        "event_ts": st.datetimes().map(lambda d: d.isoformat() + "Z") | st.text(max_size=25),
+        "event_id": st.uuids().map(str) | st.text(max_size=40),
+        "special_power": json_values,
+    },
+)
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    event_like.map(lambda v: json.dumps(v).encode()),
+    st.lists(event_like, max_size=6).map(lambda v: json.dumps({"events": v}).encode()),
+    st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
+)
+header_text = st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_categories=["Cs"]), max_size=20)
+content_types = st.sampled_from(["application/json", "text/plain", "", "application/vnd.x+json", "text/csv"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(path=st.sampled_from(EVENT_PATHS), body=bodies, content_type=content_types, user=header_text)
+def test_random_requests_never_5xx(open_api: ApiServer, path, body, content_type, user):
+    headers = {"Content-Type": content_type, "X-User-Id": user.encode("utf-8", "replace")}
+    record(requests.post(f"{open_api.url}{path}", data=body, headers=headers, timeout=60))
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_openapi_operations_conform(case, open_api: ApiServer):
+    response = case.call(base_url=open_api.url, timeout=60)
+    record(response)
+    case.validate_response(
+        response,
+        checks=[
+            schemathesis.checks.not_a_server_error,
+            schemathesis.checks.status_code_conformance,
+            schemathesis.checks.content_type_conformance,
+            schemathesis.checks.response_schema_conformance,
+            schemathesis.checks.response_headers_conformance,
+        ],
+    )
+
+
+def _stored_schema(event_type: str) -> dict:
+    reg = default_registry()
+    return {
+        "type": "object",
+        "properties": {**reg.envelope.properties, **reg.latest(event_type).properties},
+        "required": [*reg.envelope.required, *reg.latest(event_type).required],
+        "additionalProperties": False,
+    }
+
+
+def test_what_the_fuzzers_left_in_kafka_is_exactly_what_was_promised(open_api: ApiServer):
+    assert LEDGER["requests"] > 100, "the fuzz tests above ran"
+    stored = open_api.events(len(LEDGER["accepted"]), timeout_s=60)
+    assert sorted(e["event_id"] for e in stored) == sorted(LEDGER["accepted"]), "acknowledged = stored, once each"
+    for event in stored:
+        fastjsonschema.validate(_stored_schema(event["event_type"]), event, formats=FORMATS)
+        assert all(type(v) is not float for v in event.values()), "integer columns get integer literals"
+    dead = open_api.dead_letters(LEDGER["dead_letters"], timeout_s=60)
+    assert len(dead) == LEDGER["dead_letters"], "every refusal was dead-lettered, once"
+    assert all(d["reason"] and d["dlq_id"] for d in dead)
