@@ -58,7 +58,7 @@ def test_trickled_body_gets_408_and_a_dead_letter(open_api: ApiServer):
         )
         answer = b""
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and b"\r\n\r\n" not in answer:
+        while time.monotonic() < deadline and not answer.rstrip().endswith(b"}"):
             with contextlib.suppress(OSError):
                 s.send(b" ")
             try:

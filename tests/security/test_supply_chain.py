@@ -87,7 +87,7 @@ PIP_AUDIT = [sys.executable, "-m", "pip_audit", "--format", "json", "--vulnerabi
 def test_pip_audit_finds_nothing_untriaged(tmp_path):
     if not _pypi_reachable():
         assert not os.environ.get("CI"), "CI must reach PyPI to audit the dependencies"
-        pytest.skip("PyPI is unreachable (inside a network namespace?): run outside it, e.g. `make test-security`")
+        pytest.skip("PyPI is unreachable (inside a network namespace?): run this test where PyPI is reachable")
     packages = locked_packages()
     # The lock may hold two versions of a package (per platform); pip-audit wants one per file.
     layers: list[dict[str, str]] = []
