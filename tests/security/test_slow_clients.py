@@ -9,10 +9,9 @@ import uuid
 
 import pytest
 import requests
+from questlog_api.worker import DeadlineSocket, ReadTimeout
 
 from tests.security.conftest import ApiServer
-
-pytestmark = pytest.mark.integration
 
 
 def _trickle(sockets: list[socket.socket], seconds: float) -> None:
@@ -24,6 +23,7 @@ def _trickle(sockets: list[socket.socket], seconds: float) -> None:
         time.sleep(0.5)
 
 
+@pytest.mark.integration
 def test_trickled_headers_are_dropped_and_the_api_keeps_answering(open_api: ApiServer):
     # More slow clients than the server has threads (2 workers x 8): without a deadline every thread
     # would wait on them for as long as they kept sending.
@@ -49,6 +49,7 @@ def test_trickled_headers_are_dropped_and_the_api_keeps_answering(open_api: ApiS
             s.close()
 
 
+@pytest.mark.integration
 def test_trickled_body_gets_408_and_a_dead_letter(open_api: ApiServer):
     agent = f"sec-slow-{uuid.uuid4().hex[:8]}"
     with socket.create_connection(("127.0.0.1", open_api.port), timeout=10) as s:
@@ -73,3 +74,19 @@ def test_trickled_body_gets_408_and_a_dead_letter(open_api: ApiServer):
     assert b"body not received in time" in answer
     dead = [d for d in open_api.dead_letters(1, timeout_s=30) if d["user_agent"] == agent]
     assert len(dead) == 1 and "body not received in time" in dead[0]["reason"]
+
+
+def test_past_the_deadline_only_what_has_arrived_is_read():
+    server, client = socket.socketpair()
+    with server, client:
+        conn = DeadlineSocket(server, timeout_s=0.2)
+        client.sendall(b"GET / HTTP/1.1\r\n")
+        time.sleep(0.3)  # the request waited in the thread pool's queue past its deadline
+        assert conn.recv(1024) == b"GET / HTTP/1.1\r\n"
+        with pytest.raises(ReadTimeout):
+            conn.recv(1024)
+        conn.start_request()
+        started = time.monotonic()
+        with pytest.raises(ReadTimeout):
+            conn.recv(1024)
+        assert 0.15 < time.monotonic() - started < 2.0

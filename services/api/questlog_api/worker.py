@@ -33,13 +33,12 @@ class DeadlineSocket:
         self._deadline = time.monotonic() + self._timeout_s
 
     def recv(self, size: int) -> bytes:
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise ReadTimeout(f"request not received within {self._timeout_s:g} s")
-        self._sock.settimeout(left)
+        # Past the deadline, still take what has already arrived (a request that waited in the
+        # thread pool's queue), but wait for nothing more.
+        self._sock.settimeout(max(0.0, self._deadline - time.monotonic()))
         try:
             return self._sock.recv(size)
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:
             raise ReadTimeout(f"request not received within {self._timeout_s:g} s") from exc
 
     def send(self, data: bytes) -> int:
