@@ -279,37 +279,30 @@ def main() -> int:
 
 
 def run_tests(pods: Pods, objects: list[dict[str, Any]], keep: bool) -> int:
-    """Run the chart's helm test pods in weight order; return 0 when all pass."""
-    failed = []
+    """Run the chart's helm test pods in weight order, then the load Job; return 0 when all pass."""
     tests = sorted(
         (o for o in objects if o["kind"] == "Pod"),
         key=lambda o: int(o["metadata"]["annotations"]["helm.sh/hook-weight"]),
     )
-    for test in tests:
-        spec, name = test["spec"], f"{PREFIX}-{test['metadata']['name'].removeprefix('ql-')}"
+    runs = [(f"helm test {t['metadata']['name']}", t, t["spec"]) for t in tests]
+    runs += [
+        ("load Job (ab-load.sh)", job, job["spec"]["template"]["spec"])
+        for job in objects
+        if job["kind"] == "Job" and job["metadata"]["name"].startswith("ql-loadgen")
+    ]
+    failed = []
+    for label, obj, spec in runs:
+        name = f"{PREFIX}-{obj['metadata']['name'].removeprefix('ql-')}"
         docker("rm", "--force", name, check=False)
-        done = pods.run(name, test["metadata"]["name"], spec, spec["containers"][0], detach=False)
-        log(
-            f"helm test {test['metadata']['name']}: {'PASSED' if done.returncode == 0 else 'FAILED'} "
-            f"{(done.stdout or done.stderr).strip().splitlines()[-1:]}"
-        )
+        done = pods.run(name, obj["metadata"]["name"], spec, spec["containers"][0], detach=False)
+        last = (done.stdout or done.stderr).strip().splitlines()[-1:]
+        log(f"{label}: {'PASSED' if done.returncode == 0 else 'FAILED'} {last}")
         if done.returncode:
-            failed.append(test["metadata"]["name"])
+            failed.append(obj["metadata"]["name"])
             print(done.stdout + done.stderr, file=sys.stderr)
         if not keep:
             docker("rm", "--force", name, check=False)
-    for job in (o for o in objects if o["kind"] == "Job" and o["metadata"]["name"].startswith("ql-loadgen")):
-        spec, name = job["spec"]["template"]["spec"], f"{PREFIX}-loadgen"
-        docker("rm", "--force", name, check=False)
-        done = pods.run(name, job["metadata"]["name"], spec, spec["containers"][0], detach=False)
-        log(
-            f"load Job (ab-load.sh): {'PASSED' if done.returncode == 0 else 'FAILED'} "
-            f"{done.stdout.strip().splitlines()[-1:]}"
-        )
-        if done.returncode:
-            failed.append(job["metadata"]["name"])
-            print(done.stdout + done.stderr, file=sys.stderr)
-    print(f"{len(tests) + 1 - len(failed)} passed, {len(failed)} failed")
+    print(f"{len(runs) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
 
