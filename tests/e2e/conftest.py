@@ -17,7 +17,7 @@ import pytest
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
-from tests.integration.conftest import query, require, trino_cursor  # noqa: F401 - fixtures
+from tests.integration.conftest import hdfs_is_up, query, require, trino_cursor  # noqa: F401 - fixtures
 
 API = "http://127.0.0.1:5000"
 EXTERNAL = os.environ.get("QUESTLOG_E2E_EXTERNAL") == "1"
@@ -31,17 +31,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def pipeline_is_up(hdfs_is_up) -> None:
+def pipeline_is_up(request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("hdfs_is_up")
     require("kafka", health.kafka)
     require("api", health.api)
     if not EXTERNAL:
         require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))
-
-
-@pytest.fixture(scope="session")
-def hdfs_is_up() -> None:
-    require("hdfs-namenode", health.namenode)
-    require("hdfs-datanode", health.datanode)
 
 
 def wait_for(check: Callable[[], Any], expected: Any, timeout_s: float = 240.0) -> Any:
