@@ -9,15 +9,12 @@ progress file) and QUESTLOG_E2E_API_KEY (the release's generated key).
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
-from tests.integration.conftest import hdfs_is_up, query, require, trino_cursor  # noqa: F401 - fixtures
+from tests.integration.conftest import hdfs_is_up, query, require, trino_cursor, wait_for  # noqa: F401 - fixtures
 
 API = "http://127.0.0.1:5000"
 EXTERNAL = os.environ.get("QUESTLOG_E2E_EXTERNAL") == "1"
@@ -37,13 +34,3 @@ def pipeline_is_up(request: pytest.FixtureRequest) -> None:
     require("api", health.api)
     if not EXTERNAL:
         require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))
-
-
-def wait_for(check: Callable[[], Any], expected: Any, timeout_s: float = 240.0) -> Any:
-    """Poll until check() == expected or the time is up; return the last value seen."""
-    deadline = time.monotonic() + timeout_s
-    value = check()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(2.0)
-        value = check()
-    return value
