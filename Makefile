@@ -21,8 +21,9 @@ setup: ## Install everything (Python deps, JVM artifacts, ab); idempotent, fast 
 up: setup ## Start the local stack (idempotent) and wait until every service is healthy
 	@$(STACK) up
 
-down: ## Stop every service of the local stack (data in var/ is kept)
+down: ## Stop every service of the local stack (data in var/ is kept), and a Docker engine the tests started
 	@[ -x $(PY) ] && $(STACK) down || true
+	@stack/bin/docker-engine stop
 
 status: ## One line per service: name, pid, port, health
 	@$(STACK) status

@@ -7,7 +7,7 @@
 # Usage: images/build.sh [--dry-run] [--no-pull] [COMPONENT...]   (default: every component)
 #   --dry-run  assemble the contexts and print the docker commands; needs no Docker
 #   --no-pull  never contact a container registry: local base images or the bootstrapped ones
-# Env: IMAGE_PREFIX (questlog), IMAGE_TAG (chart appVersion), DOCKER (docker), DEBIAN_SUITE (bookworm),
+# Env: IMAGE_PREFIX (questlog), IMAGE_TAG (chart appVersion), DOCKER (Debian's /usr/bin/docker if present), DEBIAN_SUITE (bookworm),
 #      <COMPONENT>_BASE_IMAGE overrides, e.g. API_BASE_IMAGE=python:3.11-slim-bookworm.
 source "$(dirname "$0")/../stack/bin/common.sh"
 cd "$QL_ROOT"
@@ -28,7 +28,7 @@ done
 prefix=${IMAGE_PREFIX:-questlog}
 tag=${IMAGE_TAG:-$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' charts/questlog/Chart.yaml)}
 [[ -n $tag ]] || die "cannot read appVersion from charts/questlog/Chart.yaml"
-docker=${DOCKER:-docker}
+docker=$QL_DOCKER
 suite=${DEBIAN_SUITE:-bookworm}
 build=$QL_CACHE/images
 spark_minor=$(echo "$SPARK_VERSION" | cut -d. -f1,2)

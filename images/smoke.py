@@ -6,6 +6,8 @@ driver and the helm test pods become `docker run`s with the pod spec's image, co
 capabilities and memory limit. All containers share one network namespace that has only a loopback
 interface, and a hosts file maps every Service name to 127.0.0.1: traffic never leaves loopback, and
 the ports do not clash with the local stack's. Readiness is the chart's own readiness probes.
+After the helm tests and the load Job, the local stack's own end-to-end test (tests/e2e/test_pipeline.py)
+runs against the containers, from the host, inside their network namespace (nsenter).
 
 Usage: .venv/bin/python images/smoke.py [--keep] [--timeout SECONDS]
 Needs Docker with the images of images/build.sh, and .cache/bin/helm (make k8s-tools).
@@ -27,7 +29,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HELM = ROOT / ".cache" / "bin" / "helm"
-DOCKER = os.environ.get("DOCKER") or shutil.which("docker") or "docker"
+# Debian's client matches its dockerd (stack/bin/common.sh makes the same choice)
+DOCKER = os.environ.get("DOCKER") or (os.path.exists("/usr/bin/docker") and "/usr/bin/docker") or "docker"
 RELEASE, NAMESPACE, PREFIX = "ql", "questlog", "ql-smoke"
 WORK = Path("/tmp") / PREFIX  # noqa: S108 - this machine's scratch space, removed afterwards
 NET = f"{PREFIX}-net"
@@ -256,7 +259,9 @@ def main() -> int:
         template = driver["template"]["spec"]["containers"][0]
         container = {
             "image": app["spec"]["image"],
-            "env": driver["env"],
+            # No Kubernetes API to ask for executor pods: Spark in local mode inside the driver container.
+            "env": [e for e in driver["env"] if e["name"] != "QUESTLOG_STREAM_MASTER"]
+            + [{"name": "QUESTLOG_STREAM_MASTER", "value": "local[2]"}],
             "securityContext": driver["securityContext"],
             "volumeMounts": driver["volumeMounts"],
             "resources": {"limits": {"memory": "2304m"}},
@@ -266,6 +271,7 @@ def main() -> int:
         log("started the stream driver (python3 -m questlog_stream.main, Spark local mode as in the pod)")
         pods.wait_ready(f"{PREFIX}-stream", template["readinessProbe"], options.timeout)
         ok = run_tests(pods, objects, keep=True) == 0
+        ok = run_e2e(objects) == 0 and ok
     finally:
         if not options.keep:
             cleanup(pods.started)
@@ -273,38 +279,62 @@ def main() -> int:
 
 
 def run_tests(pods: Pods, objects: list[dict[str, Any]], keep: bool) -> int:
-    """Run the chart's helm test pods in weight order; return 0 when all pass."""
-    failed = []
+    """Run the chart's helm test pods in weight order, then the load Job; return 0 when all pass."""
     tests = sorted(
         (o for o in objects if o["kind"] == "Pod"),
         key=lambda o: int(o["metadata"]["annotations"]["helm.sh/hook-weight"]),
     )
-    for test in tests:
-        spec, name = test["spec"], f"{PREFIX}-{test['metadata']['name'].removeprefix('ql-')}"
+    runs = [(f"helm test {t['metadata']['name']}", t, t["spec"]) for t in tests]
+    runs += [
+        ("load Job (ab-load.sh)", job, job["spec"]["template"]["spec"])
+        for job in objects
+        if job["kind"] == "Job" and job["metadata"]["name"].startswith("ql-loadgen")
+    ]
+    failed = []
+    for label, obj, spec in runs:
+        name = f"{PREFIX}-{obj['metadata']['name'].removeprefix('ql-')}"
         docker("rm", "--force", name, check=False)
-        done = pods.run(name, test["metadata"]["name"], spec, spec["containers"][0], detach=False)
-        log(
-            f"helm test {test['metadata']['name']}: {'PASSED' if done.returncode == 0 else 'FAILED'} "
-            f"{(done.stdout or done.stderr).strip().splitlines()[-1:]}"
-        )
+        done = pods.run(name, obj["metadata"]["name"], spec, spec["containers"][0], detach=False)
+        last = (done.stdout or done.stderr).strip().splitlines()[-1:]
+        log(f"{label}: {'PASSED' if done.returncode == 0 else 'FAILED'} {last}")
         if done.returncode:
-            failed.append(test["metadata"]["name"])
+            failed.append(obj["metadata"]["name"])
             print(done.stdout + done.stderr, file=sys.stderr)
         if not keep:
             docker("rm", "--force", name, check=False)
-    for job in (o for o in objects if o["kind"] == "Job" and o["metadata"]["name"].startswith("ql-loadgen")):
-        spec, name = job["spec"]["template"]["spec"], f"{PREFIX}-loadgen"
-        docker("rm", "--force", name, check=False)
-        done = pods.run(name, job["metadata"]["name"], spec, spec["containers"][0], detach=False)
-        log(
-            f"load Job (ab-load.sh): {'PASSED' if done.returncode == 0 else 'FAILED'} "
-            f"{done.stdout.strip().splitlines()[-1:]}"
-        )
-        if done.returncode:
-            failed.append(job["metadata"]["name"])
-            print(done.stdout + done.stderr, file=sys.stderr)
-    print(f"{len(tests) + 1 - len(failed)} passed, {len(failed)} failed")
+    print(f"{len(runs) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def run_e2e(objects: list[dict[str, Any]]) -> int:
+    """Run the local stack's end-to-end pipeline test against the containers, from inside their network namespace."""
+    keys = next(o for o in objects if o["kind"] == "Secret" and "keys" in o.get("data", {}))
+    pid = docker("inspect", "-f", "{{.State.Pid}}", NET).stdout.strip()
+    env = {
+        **os.environ,
+        "QUESTLOG_E2E_EXTERNAL": "1",
+        "QUESTLOG_E2E_API_KEY": base64.b64decode(keys["data"]["keys"]).decode().split()[0],
+    }
+    log("end-to-end test of the local stack (tests/e2e/test_pipeline.py) against the containers")
+    done = subprocess.run(
+        [
+            "nsenter",
+            f"--net=/proc/{pid}/ns/net",
+            "--",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(ROOT / "tests/e2e/test_pipeline.py"),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    log(f"end-to-end test: {'PASSED' if done.returncode == 0 else 'FAILED'}")
+    return done.returncode
 
 
 def cleanup(names: list[str] | None = None) -> None:

@@ -7,6 +7,9 @@ QL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 QL_VAR=${QUESTLOG_VAR:-$QL_ROOT/var}
 QL_CACHE=${QUESTLOG_CACHE:-$QL_ROOT/.cache}
 export QL_ROOT QL_VAR QL_CACHE
+# Docker client: Debian's (package docker.io) matches its dockerd; a newer client elsewhere on PATH
+# would want BuildKit plugins that Debian's engine lacks.
+QL_DOCKER=${DOCKER:-$([[ -x /usr/bin/docker ]] && echo /usr/bin/docker || command -v docker || echo docker)}
 
 set -a
 # shellcheck source=../versions.env

@@ -1,18 +1,25 @@
-"""End-to-end fixtures: the whole stack including the `api` and `stream` services."""
+"""End-to-end fixtures: the whole stack including the `api` and `stream` services.
+
+By default the target is the local stack (`make up`). The container smoke test (images/smoke.py) runs
+the pipeline test against the chart's containers instead, from inside their network namespace, with
+QUESTLOG_E2E_EXTERNAL=1 (the stream's readiness is then the chart's probe, not the supervisor's
+progress file) and QUESTLOG_E2E_API_KEY (the release's generated key).
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+import os
 
 import pytest
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
-from tests.integration.conftest import query, require, trino_cursor  # noqa: F401 - fixtures
+from tests.integration.conftest import hdfs_is_up, query, require, trino_cursor, wait_for  # noqa: F401 - fixtures
 
 API = "http://127.0.0.1:5000"
+EXTERNAL = os.environ.get("QUESTLOG_E2E_EXTERNAL") == "1"
+# Headers of every ingest request: the API key when the target requires one.
+HEADERS = {"X-Api-Key": os.environ["QUESTLOG_E2E_API_KEY"]} if os.environ.get("QUESTLOG_E2E_API_KEY") else {}
 
 
 def pytest_collection_modifyitems(items):
@@ -21,23 +28,9 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def pipeline_is_up(hdfs_is_up) -> None:
+def pipeline_is_up(request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("hdfs_is_up")
     require("kafka", health.kafka)
     require("api", health.api)
-    require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))
-
-
-@pytest.fixture(scope="session")
-def hdfs_is_up() -> None:
-    require("hdfs-namenode", health.namenode)
-    require("hdfs-datanode", health.datanode)
-
-
-def wait_for(check: Callable[[], Any], expected: Any, timeout_s: float = 240.0) -> Any:
-    """Poll until check() == expected or the time is up; return the last value seen."""
-    deadline = time.monotonic() + timeout_s
-    value = check()
-    while value != expected and time.monotonic() < deadline:
-        time.sleep(2.0)
-        value = check()
-    return value
+    if not EXTERNAL:
+        require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))

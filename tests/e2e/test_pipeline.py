@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from tests.e2e.conftest import API, wait_for
+from tests.e2e.conftest import API, HEADERS, wait_for
 from tests.integration.conftest import query
 
 
@@ -44,16 +44,16 @@ def test_known_events_land_exactly_once_with_types_and_values(trino_cursor, uniq
     everything = weapons + guilds + battles + invalid + defaults
     rng.shuffle(everything)
     for start in range(0, len(everything), 50):
-        response = requests.post(f"{API}/v1/events", json=everything[start : start + 50], timeout=30)
+        response = requests.post(f"{API}/v1/events", json=everything[start : start + 50], headers=HEADERS, timeout=30)
         assert response.status_code == 202, response.text
     # Re-sent events (a client retry) must be stored once.
-    assert requests.post(f"{API}/v1/events", json=weapons[:10], timeout=30).status_code == 202
+    assert requests.post(f"{API}/v1/events", json=weapons[:10], headers=HEADERS, timeout=30).status_code == 202
     # Seed-style endpoints, user told apart by the Host header as the original tests did.
     for i in range(5):
         response = requests.post(
             f"{API}/enter_a_battle",
             json={"enemy": "troll", "outcome": "won"},
-            headers={"Host": f"{run}-host{i}.example.net"},
+            headers={**HEADERS, "Host": f"{run}-host{i}.example.net"},
             timeout=30,
         )
         assert response.status_code == 202, response.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -94,6 +94,16 @@ def trino_cursor(hdfs_is_up):
 def query(cursor, sql: str) -> list[list[Any]]:
     cursor.execute(sql)
     return cursor.fetchall()
+
+
+def wait_for(check: Callable[[], Any], expected: Any, timeout_s: float = 240.0) -> Any:
+    """Poll until check() == expected or the time is up; return the last value seen."""
+    deadline = time.monotonic() + timeout_s
+    value = check()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(2.0)
+        value = check()
+    return value
 
 
 def webhdfs(method: str, path: str, op: str, **kwargs: Any) -> requests.Response:

@@ -18,7 +18,7 @@ from questlog_stack import health, supervisor
 from questlog_stack.paths import Paths
 from questlog_stack.services import by_name
 
-from tests.integration.conftest import BOOTSTRAP, query
+from tests.integration.conftest import BOOTSTRAP, query, wait_for
 
 PROGRESS = Paths.from_env().var / "run" / "stream.progress.json"
 
@@ -60,12 +60,7 @@ def produce(values: list[bytes], topic: str = "events") -> None:
 
 
 def wait_rows(cursor, sql: str, expected, timeout_s: float = 180.0):
-    deadline = time.monotonic() + timeout_s
-    got = query(cursor, sql)
-    while got != expected and time.monotonic() < deadline:
-        time.sleep(2)
-        got = query(cursor, sql)
-    return got
+    return wait_for(lambda: query(cursor, sql), expected, timeout_s)
 
 
 def test_records_land_typed_and_duplicates_once(trino_cursor, unique):
