@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from tests.e2e.conftest import API, wait_for
-from tests.integration.conftest import query
+from tests.e2e.conftest import API
+from tests.integration.conftest import query, wait_for
 from tests.security.test_hostile_input import SQL
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]

@@ -185,8 +185,8 @@ def find_secrets(text: str) -> list[str]:
                 value = match.group(match.lastindex or 0)
                 if PLACEHOLDER.match(value) or value.strip("*") == "" or value in NOT_SECRETS:
                     continue
-                if kind == "assigned secret" and not re.search(r"[0-9]", value):
-                    continue  # words (a variable or field name), not a generated secret
+                if kind == "assigned secret" and (not re.search(r"[0-9]", value) or re.search(r"[(\[]", value)):
+                    continue  # words (a variable or field name) or code (a call, an index), not a secret
             hits.append(f"{kind}: {match.group(0)[:60]}")
     return hits
 
