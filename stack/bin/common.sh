@@ -24,7 +24,8 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 # ~/.m2 cache makes a re-fetch after `make distclean` offline-capable.
 mvn_fetch() {
   local pomdir=$1 out=$2; shift 2
-  local key; key=$(echo "$pomdir $* $(sha256sum "$pomdir/pom.xml")" | sha256sum | cut -c1-16)
+  # The key leaves out where the checkout is: checkouts (worktrees) sharing one QUESTLOG_CACHE agree on it.
+  local key; key=$(echo "${pomdir#"$QL_ROOT"/} ${*//"$QL_ROOT"/} $(sha256sum < "$pomdir/pom.xml")" | sha256sum | cut -c1-16)
   if [[ -f "$out/.stamp-$key" ]]; then return 0; fi
   command -v mvn >/dev/null || die "Maven (mvn) is missing: apt-get install maven"
   mkdir -p "$(dirname "$out")"
