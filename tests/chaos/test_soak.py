@@ -1,0 +1,79 @@
+"""Soak: a steady rate for QUESTLOG_SOAK_SECONDS (15 min alone, 2 min inside `make chaos`), the memory of
+every service sampled: no error, no restart, exact counts at the end, and no memory growth beyond the bound."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from questlog_stack import supervisor
+from questlog_stack.services import services
+
+from tests.chaos.results import OUT
+from tests.chaos.scenario import PATHS, Scenario, assert_exact
+
+# Generous enough for a 15-minute soak plus catching up; a longer QUESTLOG_SOAK_SECONDS raises it.
+pytestmark = [pytest.mark.chaos, pytest.mark.timeout(int(os.environ.get("QUESTLOG_SOAK_SECONDS") or 900) + 1200)]
+
+RATE = float(os.environ.get("QUESTLOG_SOAK_RATE", "150"))
+SAMPLE_EVERY_S = 10.0
+# Growth bound per service: the second half's peak RSS may exceed the first half's by 10% + 64 MiB
+# (JVM heaps are fixed with -Xms = -Xmx, but pages are touched lazily while the heap settles).
+GROWTH_FACTOR, GROWTH_SLACK_MIB = 1.10, 64.0
+
+
+def rss_by_service() -> dict[str, tuple[int | None, float]]:
+    """Return (pid, resident MiB of the whole process group) per service."""
+    out = {}
+    for service in services(PATHS):
+        pid = supervisor.read_pid(PATHS, service.name)
+        out[service.name] = (pid, supervisor.group_rss_mib(pid) if pid else 0.0)
+    return out
+
+
+def memory_summary(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Per service: peak of the first half, peak of the second half, the bound, last sample."""
+    half = len(samples) // 2
+    summary = {}
+    for name in samples[0]:
+        first = max(s[name] for s in samples[:half])
+        second = max(s[name] for s in samples[half:])
+        summary[name] = {
+            "first_half_peak_mib": round(first, 1),
+            "second_half_peak_mib": round(second, 1),
+            "bound_mib": round(first * GROWTH_FACTOR + GROWTH_SLACK_MIB, 1),
+            "last_mib": round(samples[-1][name], 1),
+        }
+    return summary
+
+
+def test_soak(trino_cursor, results, soak_seconds):
+    before = rss_by_service()
+    samples: list[dict[str, float]] = []
+    with Scenario(f"soak-{soak_seconds}s", trino_cursor, max_seconds=soak_seconds + 60, rate=RATE) as scenario:
+        started = time.monotonic()
+        while time.monotonic() - started < soak_seconds:
+            now = rss_by_service()
+            samples.append({name: rss for name, (_, rss) in now.items()})
+            outcomes = scenario.driver.outcomes
+            assert not outcomes.first_failure, f"errors during the soak: {dict(outcomes.statuses)}"
+            time.sleep(SAMPLE_EVERY_S)
+        after = rss_by_service()
+        memory = memory_summary(samples)
+        scenario.extra |= {
+            "rate_per_s": RATE,
+            "seconds": soak_seconds,
+            "memory": memory,
+            "total_last_mib": round(sum(m["last_mib"] for m in memory.values()), 1),
+            "restarted": sorted(n for n in before if before[n][0] != after[n][0]),
+        }
+        row = scenario.finish(results)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "soak-memory.json").write_text(json.dumps({"every_s": SAMPLE_EVERY_S, "samples": samples}, indent=1))
+    assert_exact(row)
+    assert row["refused"] == 0 and row["no_answer"] == 0 and row["resent"] == 0, row["statuses"]
+    assert row["restarted"] == [], f"services restarted during the soak: {row['restarted']}"
+    grown = {n: m for n, m in memory.items() if m["second_half_peak_mib"] > m["bound_mib"]}
+    assert not grown, f"memory grew beyond the bound: {grown}"
