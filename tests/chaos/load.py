@@ -21,14 +21,15 @@ API = "http://127.0.0.1:5000"
 EVENTS_PER_PLAYER = 40
 
 
-def simulator_batches(run_id: str, events: int, batch_size: int = 50) -> list[Batch]:
-    """Plan at least `events` valid events (1% re-sent with the same event_id, nothing malformed)."""
+def simulator_batches(run_id: str, events: int, batch_size: int = 50, duplicate_rate: float = 0.01) -> list[Batch]:
+    """Plan at least `events` valid events (by default 1% re-sent with the same event_id), nothing malformed."""
     settings = Settings(
         run_id=run_id,
         seed=7,
         players=max(10, events // EVENTS_PER_PLAYER + 1),
         days=2,
         malformed_rate=0.0,
+        duplicate_rate=duplicate_rate,
         batch_size=batch_size,
         progress=False,
     )

@@ -170,8 +170,9 @@ def test_full_kafka_disk_refuses_instead_of_losing(small_disk, results):
         )
         wait(api_ready, "second API")
 
-        driver = LoadDriver(simulator_batches(run_id, 200_000, batch_size=500), rate=5000, api=API)
+        driver = LoadDriver(simulator_batches(run_id, 200_000, batch_size=500, duplicate_rate=0.0), rate=5000, api=API)
         driver.start()
+        # The topic holds every copy the API took (dedup is the stream's job), so the plan sends no copies.
         # Fill the disk; once the API refuses, keep sending a while to see it keeps refusing.
         wait(lambda: bool(driver.outcomes.refused) or not driver.is_alive(), "first refusal", timeout_s=300)
         filled_at = time.monotonic()

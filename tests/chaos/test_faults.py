@@ -30,6 +30,8 @@ def kill_group(name: str) -> tuple[int, float]:
     return pid, time.monotonic()
 
 
+# Three Spark restarts plus catching up: 17 minutes measured on the shared 2-core box (load average 30-40).
+@pytest.mark.timeout(2400)
 def test_stream_kill_9_at_random_moments(trino_cursor, results):
     rng = random.Random()
     with Scenario("stream-kill-9-x3", trino_cursor, max_seconds=900) as scenario:

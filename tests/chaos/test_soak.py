@@ -17,7 +17,8 @@ from tests.chaos.scenario import PATHS, Scenario, assert_exact
 # Generous enough for a 15-minute soak plus catching up; a longer QUESTLOG_SOAK_SECONDS raises it.
 pytestmark = [pytest.mark.chaos, pytest.mark.timeout(int(os.environ.get("QUESTLOG_SOAK_SECONDS") or 900) + 1200)]
 
-RATE = float(os.environ.get("QUESTLOG_SOAK_RATE", "150"))
+RATE = float(os.environ.get("QUESTLOG_SOAK_RATE", "100"))
+PROGRESS = PATHS.var / "run" / "stream.progress.json"
 SAMPLE_EVERY_S = 10.0
 # Growth bound per service: the second half's peak RSS may exceed the first half's by 10% + 64 MiB
 # (JVM heaps are fixed with -Xms = -Xmx, but pages are touched lazily while the heap settles).
@@ -31,6 +32,15 @@ def rss_by_service() -> dict[str, tuple[int | None, float]]:
         pid = supervisor.read_pid(PATHS, service.name)
         out[service.name] = (pid, supervisor.group_rss_mib(pid) if pid else 0.0)
     return out
+
+
+def stream_progress() -> dict[str, float]:
+    """Return the stream's Kafka lag (records, worst partition) and last batch time, as it reports them."""
+    try:
+        progress = json.loads(PROGRESS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {"lag": progress.get("lag") or 0, "batch_ms": progress.get("batch_duration_ms") or 0}
 
 
 def memory_summary(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
@@ -52,11 +62,13 @@ def memory_summary(samples: list[dict[str, float]]) -> dict[str, dict[str, float
 def test_soak(trino_cursor, results, soak_seconds):
     before = rss_by_service()
     samples: list[dict[str, float]] = []
+    stream: list[dict[str, float]] = []
     with Scenario(f"soak-{soak_seconds}s", trino_cursor, max_seconds=soak_seconds + 60, rate=RATE) as scenario:
         started = time.monotonic()
         while time.monotonic() - started < soak_seconds:
             now = rss_by_service()
             samples.append({name: rss for name, (_, rss) in now.items()})
+            stream.append(stream_progress())
             outcomes = scenario.driver.outcomes
             assert not outcomes.first_failure, f"errors during the soak: {dict(outcomes.statuses)}"
             time.sleep(SAMPLE_EVERY_S)
@@ -68,10 +80,13 @@ def test_soak(trino_cursor, results, soak_seconds):
             "memory": memory,
             "total_last_mib": round(sum(m["last_mib"] for m in memory.values()), 1),
             "restarted": sorted(n for n in before if before[n][0] != after[n][0]),
+            "stream_max_lag": max((p.get("lag", 0) for p in stream), default=None),
+            "stream_max_batch_ms": max((p.get("batch_ms", 0) for p in stream), default=None),
         }
         row = scenario.finish(results)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "soak-memory.json").write_text(json.dumps({"every_s": SAMPLE_EVERY_S, "samples": samples}, indent=1))
+    series = {"every_s": SAMPLE_EVERY_S, "rss_mib": samples, "stream": stream}
+    (OUT / "soak-memory.json").write_text(json.dumps(series, indent=1))
     assert_exact(row)
     assert row["refused"] == 0 and row["no_answer"] == 0 and row["resent"] == 0, row["statuses"]
     assert row["restarted"] == [], f"services restarted during the soak: {row['restarted']}"
