@@ -65,7 +65,7 @@ def status(paths: Paths, names: list[str]) -> int:
         total += st.rss_mib
         print(f"{st.name:<14} {st.pid or '-':>8} {port:>6}  {word:<9} {rss:>9}  {st.detail}")
     print(f"{'total':<14} {'':>8} {'':>6}  {'':<9} {total:>5.0f} MiB")
-    if (watcher := supervisor.read_pid(paths, watch.WATCHER)) is not None:
+    if not names and (watcher := supervisor.read_pid(paths, watch.WATCHER)) is not None:
         print(f"restart-on-exit watcher running (pid {watcher}); `make down` stops it")
     return 0 if all_ok else 1
 
