@@ -8,12 +8,12 @@ import sys
 
 from questlog_stack import bootstrap, supervisor, watch
 from questlog_stack.paths import Paths
-from questlog_stack.services import services
+from questlog_stack.services import Service, services
 
 AFTER_START = {"kafka": bootstrap.create_topics, "trino": bootstrap.create_schema}
 
 
-def _select(paths: Paths, names: list[str]) -> list[supervisor.Service]:
+def _select(paths: Paths, names: list[str]) -> list[Service]:
     known = services(paths)
     unknown = set(names) - {s.name for s in known}
     if unknown:
