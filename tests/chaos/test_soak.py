@@ -1,5 +1,5 @@
 """Soak: a steady rate for QUESTLOG_SOAK_SECONDS (15 min alone, 2 min inside `make chaos`), the memory of
-every service sampled: no error, no restart, exact counts at the end, and no memory growth beyond the bound."""
+every service sampled: no error, no restart, exact counts at the end, and no service above its memory ceiling."""
 
 from __future__ import annotations
 
@@ -20,9 +20,20 @@ pytestmark = [pytest.mark.chaos, pytest.mark.timeout(int(os.environ.get("QUESTLO
 RATE = float(os.environ.get("QUESTLOG_SOAK_RATE", "100"))
 PROGRESS = PATHS.var / "run" / "stream.progress.json"
 SAMPLE_EVERY_S = 10.0
-# Growth bound per service: the second half's peak RSS may exceed the first half's by 10% + 64 MiB
-# (JVM heaps are fixed with -Xms = -Xmx, but pages are touched lazily while the heap settles).
-GROWTH_FACTOR, GROWTH_SLACK_MIB = 1.10, 64.0
+# The stated bound: resident memory of each service's process group never exceeds its configured heap
+# (stack/bin/run-*, docs/operations.md) plus a fixed allowance for what lives outside the heap
+# (metaspace, code cache, thread stacks, GC tables, Spark's Python side and off-heap buffers). A JVM's
+# RSS rises towards -Xmx while its heap pages are first touched, so the bound is a ceiling, not a trend.
+NON_HEAP_MIB = 384
+CEILING_MIB = {
+    "hdfs-namenode": 512 + NON_HEAP_MIB,
+    "hdfs-datanode": 384 + NON_HEAP_MIB,
+    "kafka": 512 + NON_HEAP_MIB,
+    "metastore": 512 + NON_HEAP_MIB,
+    "trino": 2048 + 2 * NON_HEAP_MIB,
+    "api": 256,  # gunicorn master + 2 workers, no heap limit: measured 110-120 MiB
+    "stream": 1024 + 1024,  # driver heap + the Python driver and Spark's off-heap memory
+}
 
 
 def rss_by_service() -> dict[str, tuple[int | None, float]]:
@@ -44,19 +55,18 @@ def stream_progress() -> dict[str, float]:
 
 
 def memory_summary(samples: list[dict[str, float]]) -> dict[str, dict[str, float]]:
-    """Per service: peak of the first half, peak of the second half, the bound, last sample."""
+    """Per service: first sample, peak of each half, last sample and the ceiling."""
     half = len(samples) // 2
-    summary = {}
-    for name in samples[0]:
-        first = max(s[name] for s in samples[:half])
-        second = max(s[name] for s in samples[half:])
-        summary[name] = {
-            "first_half_peak_mib": round(first, 1),
-            "second_half_peak_mib": round(second, 1),
-            "bound_mib": round(first * GROWTH_FACTOR + GROWTH_SLACK_MIB, 1),
+    return {
+        name: {
+            "first_mib": round(samples[0][name], 1),
+            "first_half_peak_mib": round(max(s[name] for s in samples[:half]), 1),
+            "second_half_peak_mib": round(max(s[name] for s in samples[half:]), 1),
             "last_mib": round(samples[-1][name], 1),
+            "ceiling_mib": CEILING_MIB[name],
         }
-    return summary
+        for name in samples[0]
+    }
 
 
 def test_soak(trino_cursor, results, soak_seconds):
@@ -90,5 +100,6 @@ def test_soak(trino_cursor, results, soak_seconds):
     assert_exact(row)
     assert row["refused"] == 0 and row["no_answer"] == 0 and row["resent"] == 0, row["statuses"]
     assert row["restarted"] == [], f"services restarted during the soak: {row['restarted']}"
-    grown = {n: m for n, m in memory.items() if m["second_half_peak_mib"] > m["bound_mib"]}
-    assert not grown, f"memory grew beyond the bound: {grown}"
+    peak = {n: max(m["first_half_peak_mib"], m["second_half_peak_mib"]) for n, m in memory.items()}
+    over = {n: memory[n] for n in memory if peak[n] > memory[n]["ceiling_mib"]}
+    assert not over, f"memory above the stated ceiling: {over}"
