@@ -1,4 +1,4 @@
-"""Command line of the local stack: up, down, status, restart."""
+"""Command line of the local stack: up, down, status, restart, watch."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import argparse
 import logging
 import sys
 
-from questlog_stack import bootstrap, supervisor
+from questlog_stack import bootstrap, supervisor, watch
 from questlog_stack.paths import Paths
-from questlog_stack.services import services
+from questlog_stack.services import Service, services
 
 AFTER_START = {"kafka": bootstrap.create_topics, "trino": bootstrap.create_schema}
 
 
-def _select(paths: Paths, names: list[str]) -> list[supervisor.Service]:
+def _select(paths: Paths, names: list[str]) -> list[Service]:
     known = services(paths)
     unknown = set(names) - {s.name for s in known}
     if unknown:
@@ -39,11 +39,17 @@ def up(paths: Paths, names: list[str]) -> int:
 
 
 def down(paths: Paths, names: list[str]) -> int:
-    """Stop services in reverse order."""
+    """Stop services in reverse order (and first the watcher, which would start them again)."""
+    if watch.stop_watcher(paths):
+        print(f"{watch.WATCHER:<14} stopped")
+    _stop(paths, names)
+    return 0
+
+
+def _stop(paths: Paths, names: list[str]) -> None:
     for service in reversed(_select(paths, names)):
         if supervisor.stop(paths, service):
             print(f"{service.name:<14} stopped")
-    return 0
 
 
 def status(paths: Paths, names: list[str]) -> int:
@@ -59,19 +65,28 @@ def status(paths: Paths, names: list[str]) -> int:
         total += st.rss_mib
         print(f"{st.name:<14} {st.pid or '-':>8} {port:>6}  {word:<9} {rss:>9}  {st.detail}")
     print(f"{'total':<14} {'':>8} {'':>6}  {'':<9} {total:>5.0f} MiB")
+    if not names and (watcher := supervisor.read_pid(paths, watch.WATCHER)) is not None:
+        print(f"restart-on-exit watcher running (pid {watcher}); `make down` stops it")
     return 0 if all_ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one stack command."""
     parser = argparse.ArgumentParser(prog="questlog-stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "restart"])
-    parser.add_argument("services", nargs="*", help="limit to these services (default: all)")
+    parser.add_argument("command", choices=["up", "down", "status", "restart", "watch"])
+    parser.add_argument(
+        "services",
+        nargs="*",
+        help=f"limit to these services (default: all; for watch: {' '.join(watch.DEFAULT_SERVICES)})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     paths = Paths.from_env()
+    if args.command == "watch":
+        return watch.serve(paths, _select(paths, args.services or list(watch.DEFAULT_SERVICES)))
     if args.command == "restart":
-        down(paths, args.services)
+        # A running watcher stays: the spawn lock keeps it and the restart from starting a service twice.
+        _stop(paths, args.services)
         return up(paths, args.services)
     return {"up": up, "down": down, "status": status}[args.command](paths, args.services)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -57,26 +58,11 @@ def _tail(paths: Paths, name: str, lines: int = 15) -> str:
 
 def start(paths: Paths, service: Service) -> int:
     """Start a service unless it runs; return its pid once its probe passes."""
-    pid = read_pid(paths, service.name)
-    if pid is None:
-        for stale in service.clear_on_start:
-            stale.unlink(missing_ok=True)
-        paths.log(service.name).parent.mkdir(parents=True, exist_ok=True)
-        paths.pid(service.name).parent.mkdir(parents=True, exist_ok=True)
-        with open(paths.log(service.name), "ab") as log:
-            log.write(f"\n=== questlog: starting {service.name} at {time.ctime()} ===\n".encode())
-            log.flush()
-            process = subprocess.Popen(
-                service.command,
-                cwd=paths.root,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                env={**os.environ, "QUESTLOG_VAR": str(paths.var), **service.env},
-            )
-        pid = process.pid
-        paths.pid(service.name).write_text(f"{pid}\n")
+    paths.pid(service.name).parent.mkdir(parents=True, exist_ok=True)
+    # One spawn at a time per service: a watcher and a script restarting it at once must not start two.
+    with open(paths.pid(service.name).with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        pid = read_pid(paths, service.name) or _spawn(paths, service)
     deadline = time.monotonic() + service.start_timeout_s
     detail = ""
     while time.monotonic() < deadline:
@@ -92,6 +78,28 @@ def start(paths: Paths, service: Service) -> int:
         f"{service.name} (pid {pid}) not healthy after {service.start_timeout_s:.0f}s ({detail}); "
         f"see {paths.log(service.name)}:\n" + _tail(paths, service.name)
     )
+
+
+def _spawn(paths: Paths, service: Service) -> int:
+    """Start a service's process in its own session; write its pid file."""
+    for stale in service.clear_on_start:
+        stale.unlink(missing_ok=True)
+    paths.log(service.name).parent.mkdir(parents=True, exist_ok=True)
+    paths.pid(service.name).parent.mkdir(parents=True, exist_ok=True)
+    with open(paths.log(service.name), "ab") as log:
+        log.write(f"\n=== questlog: starting {service.name} at {time.ctime()} ===\n".encode())
+        log.flush()
+        process = subprocess.Popen(
+            service.command,
+            cwd=paths.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "QUESTLOG_VAR": str(paths.var), **service.env},
+        )
+    paths.pid(service.name).write_text(f"{process.pid}\n")
+    return process.pid
 
 
 def stop(paths: Paths, service: Service) -> bool:
