@@ -10,7 +10,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos lint generate report demo logs
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos soak watch lint generate report demo logs
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,8 +52,14 @@ test-integration: up ## Run the integration and end-to-end tests
 test-security: up ## Run the hostile-input, auth, rate-limit and supply-chain tests (also part of `make test`)
 	$(PY) -m pytest tests/security $(PYTEST_ARGS)
 
-chaos: up ## Fault injection under load (kills and stops services of the local stack; not part of `make test`)
+chaos: up ## Fault injection under load (kills and stops services of the local stack; not part of `make test`; ~40 min)
 	$(PY) -m pytest tests/chaos $(PYTEST_ARGS)
+
+soak: up ## Soak: steady simulator load for QUESTLOG_SOAK_SECONDS (default 900 s) with every service's memory sampled
+	$(PY) -m pytest tests/chaos/test_soak.py $(PYTEST_ARGS)
+
+watch: ## Restart the API and the stream whenever they exit (foreground; `make down` stops it)
+	@$(STACK) watch $(SERVICES)
 
 lint: setup ## Lint and type-check
 	.venv/bin/ruff check .
