@@ -113,6 +113,9 @@ def main():
         .load()
     )
     queries = {t: start(spark, raw, t) for t in FIELDS}
+    # Ready once every query has run its first micro-batch (JVM and Python workers warm).
+    while not all(q.lastProgress for q in queries.values()) and all(q.isActive for q in queries.values()):
+        time.sleep(1)
     with open(os.path.join(CONTROL, "started"), "w") as f:
         f.write(str(time.time()))
     drain_file = os.path.join(CONTROL, "drain.json")

@@ -110,6 +110,8 @@ class Baseline:
         self.job.stop()
         result = json.loads((self.control / "result.json").read_text())
         in_lake = sum(result["counts"].values())
+        # The readiness probe's 'default' event is in Kafka but not an acknowledged event of the three types.
+        never_in_kafka = max(0, self.acknowledged - (in_kafka - 1))
         delays = [
             result["visible_ms"][event_id] / 1000 - acked
             for event_id, acked in fresh.acked.items()
@@ -122,8 +124,13 @@ class Baseline:
             "in_kafka": in_kafka,
             "in_lake": in_lake,
             "in_lake_by_type": result["counts"],
-            "lost_events": self.acknowledged - in_lake,
+            # Acknowledged but never written to Kafka: lost for good, whatever the job does.
+            "lost_before_kafka": never_in_kafka,
+            "not_in_lake": self.acknowledged - in_lake,
+            # Lost end to end: only final once the job caught up with the topic.
+            "lost_events": self.acknowledged - in_lake if result["caught_up"] else never_in_kafka,
             "job_caught_up": result["caught_up"],
+            "drain_timeout_s": request["timeout_s"],
             "failed_queries": result["failed_queries"],
             "freshness": {
                 "achieved_events_per_s": round(fresh.events_per_s, 1),

@@ -64,7 +64,7 @@ def run(
     make: Callable[[], Request],
     requests_per_s: float,
     seconds: float,
-    threads: int = 4,
+    threads: int = 16,
     on_ack: Callable[[list[str], float], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LoadResult:

@@ -57,10 +57,10 @@ def write_single_file(path: Path) -> Path:
 class RecordFactory:
     """Build stored-form event records (what the API writes to Kafka) quickly, each with a new event_id."""
 
-    def __init__(self, user_prefix: str, seed: int = 11) -> None:
-        self.rng = random.Random(seed)
+    def __init__(self, user_prefix: str, versions: dict[str, str], seed: int = 11) -> None:
+        rng = random.Random(seed)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        self.templates: list[tuple[bytes, bytes]] = []
+        self.templates: list[tuple[bytes, bytes, bytes]] = []
         for event_type, _endpoint, attributes in corpus():
             record = {
                 **attributes,
@@ -71,15 +71,22 @@ class RecordFactory:
                 "received_at": now,
                 "host": "bench.example",
                 "user_agent": "questlog-bench/1",
-                "schema_version": "1-0-0",
+                "schema_version": versions[event_type],
             }
-            head, tail = json.dumps(record, separators=(",", ":")).split('"@ID@"')
-            self.templates.append((head.encode(), tail.encode()))
-        self.users = [f"{user_prefix}{i}".encode() for i in range(5000)]
+            text = json.dumps(record, separators=(",", ":"))
+            head, rest = text.split("@USER@")
+            middle, tail = rest.split("@ID@")
+            self.templates.append((head.encode(), middle.encode(), tail.encode()))
+        rng.shuffle(self.templates)
+        self.users = [f"{user_prefix}{i}".encode() for i in range(4999)]
+        # Unique ids without a uuid4() per record: a random run prefix and a counter (still valid UUIDs).
+        self.id_prefix = str(uuid.UUID(int=rng.getrandbits(128)))[:24]
+        self.count = 0
 
     def make(self) -> tuple[bytes, bytes]:
         """Return (key, value) of one record."""
-        head, tail = self.templates[self.rng.randrange(len(self.templates))]
-        user = self.users[self.rng.randrange(len(self.users))]
-        value = head.replace(b"@USER@", user) + b'"' + str(uuid.uuid4()).encode() + b'"' + tail
-        return user, value
+        n = self.count
+        self.count += 1
+        head, middle, tail = self.templates[n % len(self.templates)]
+        user = self.users[n % len(self.users)]
+        return user, b"".join((head, user, middle, f"{self.id_prefix}{n:012x}".encode(), tail))

@@ -124,8 +124,10 @@ def markdown(results: dict[str, Any]) -> str:
             "## Baseline (Flask dev server + kafka-python send(), UDF Spark job, Parquet every 10 s)",
             "",
             f"Acknowledged (200) events: {_fmt(base['acknowledged_events'])}; in Kafka: {_fmt(base['in_kafka'])}; "
-            f"in the lake: {_fmt(base['in_lake'])}; **lost: {_fmt(base['lost_events'])}** "
-            f"(job caught up: {base['job_caught_up']}).",
+            f"in the lake: {_fmt(base['in_lake'])}; acknowledged but never in Kafka: "
+            f"**{_fmt(base['lost_before_kafka'])}**; not in the lake when counted: {_fmt(base['not_in_lake'])} "
+            f"(the job had caught up with the topic: {base['job_caught_up']}; "
+            f"drain limit {base['drain_timeout_s']} s after the load ended).",
         ]
     stream = results.get("stream")
     if stream and "stream" in stream:

@@ -11,6 +11,8 @@ from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
+from questlog_core.registry import default_registry
+from questlog_stack.bootstrap import create_topics
 
 from questlog_bench import kafkaperf
 from questlog_bench.lake import Lake
@@ -30,7 +32,8 @@ def prefill(
     producer = Producer(
         {"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000, "acks": "all", "log_level": 0}
     )
-    factory = RecordFactory(user_prefix)
+    registry = default_registry()
+    factory = RecordFactory(user_prefix, {t: registry.latest(t).version for t in registry.event_types})
     started, sent_bytes, step = time.monotonic(), 0, 10_000
     for i in range(count):
         key, value = factory.make()
@@ -74,8 +77,6 @@ def run(
     """Pre-fill a topic, measure consumer-perf on it, then our job on it; clean the topics up after."""
     topic, dlq = f"bench.stream.{run_id}", f"bench.stream.{run_id}.dlq"
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
-    from questlog_stack.bootstrap import create_topics
-
     create_topics(settings.bootstrap_servers, {topic: 3, dlq: 3})
     n = settings.stream_events
     out: dict[str, Any] = {"events": n, "topic": topic}
