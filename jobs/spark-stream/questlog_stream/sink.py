@@ -77,7 +77,9 @@ class LakeWriter:
         rows = rows.persist()
         try:
             ts = partition_column(table)
-            hours = [r[0] for r in rows.groupBy(F.date_trunc("hour", ts)).count().collect()]
+            # One job gives both the hours to search and the row count (no separate count() job).
+            per_hour = rows.groupBy(F.date_trunc("hour", ts)).count().collect()
+            hours = [r[0] for r in per_hour]
             if not hours:
                 return 0
             view = f"questlog_batch_{table}"
@@ -92,7 +94,7 @@ class LakeWriter:
                 f"MERGE INTO {self.settings.table(table)} t USING {view} s "
                 f"ON t.{key} = s.{key} AND ({window}) WHEN NOT MATCHED THEN INSERT *"
             )
-            return int(rows.count())
+            return sum(int(r[1]) for r in per_hour)
         finally:
             rows.unpersist()
 
