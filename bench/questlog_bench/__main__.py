@@ -104,6 +104,13 @@ def main() -> int:
         results["stream"] = phases.run("stream", _stream, settings, run_id, monitor)
         overall.update()
     overall.close()
+    for block in ("compare", "freshness"):
+        run = (results.get(block) or {}).get("ours")
+        if run:
+            try:
+                freshness.finish(lake, run)
+            except Exception as exc:  # noqa: BLE001 - reported with the results
+                results["errors"].append(f"{block}: final count: {type(exc).__name__}: {exc}")
     monitor.stop()
     results["resources"] = {
         "peak_rss_mib": {k: round(v) for k, v in monitor.peak_rss_mib.items()},

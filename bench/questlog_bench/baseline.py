@@ -45,6 +45,7 @@ class Baseline:
 
     def start_app(self) -> None:
         """Start the Flask development server."""
+        log.info("baseline: starting the Flask development server on port %d", self.settings.baseline_port)
         env = {
             "BASELINE_TOPIC": self.topic,
             "BASELINE_PORT": str(self.settings.baseline_port),
@@ -59,6 +60,7 @@ class Baseline:
         """ab on the single-event endpoint, same concurrencies and duration as ours."""
         results = []
         for c in self.settings.ab_concurrency:
+            log.info("baseline: ab -c %d single POST /purchase_a_weapon", c)
             result = ab.run(
                 f"http://127.0.0.1:{self.settings.baseline_port}/purchase_a_weapon",
                 "baseline single POST /purchase_a_weapon",
@@ -74,6 +76,7 @@ class Baseline:
 
     def start_job(self) -> None:
         """Start the Spark job and wait until its queries run."""
+        log.info("baseline: starting the Spark job, waiting for its first micro-batches")
         env = {
             **spark_env(),
             "BASELINE_TOPIC": self.topic,
@@ -102,11 +105,12 @@ class Baseline:
         assert self.app is not None and self.job is not None
         # Classic Flask + kafka-python: SIGTERM ends the process; nothing flushes the send() buffer.
         self.app.stop(signal.SIGTERM)
+        log.info("baseline: API stopped; waiting for the job to read the whole topic, then counting")
         offsets = end_offsets(self.settings.bootstrap_servers, self.topic, 3)
         in_kafka = sum(offsets.values())
-        request = {"offsets": offsets, "timeout_s": self.settings.drain_seconds + 30}
+        request = {"offsets": offsets, "timeout_s": self.settings.baseline_drain_seconds}
         (self.control / "drain.json").write_text(json.dumps(request))
-        self.job.wait_until(lambda: (self.control / "result.json").exists(), self.settings.drain_seconds + 240)
+        self.job.wait_until(lambda: (self.control / "result.json").exists(), self.settings.baseline_drain_seconds + 240)
         self.job.stop()
         result = json.loads((self.control / "result.json").read_text())
         in_lake = sum(result["counts"].values())

@@ -51,7 +51,7 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     lost_ours = None
     runs = [x for x in ((results.get("compare") or {}).get("ours"), fresh) if x]
     if runs:
-        lost_ours = float(sum(x["acknowledged_events"] - x["in_lake"] for x in runs))
+        lost_ours = float(sum(x["acknowledged_events"] - x.get("in_lake", 0) for x in runs))
     base = results.get("baseline") or {}
     return [
         Goal("single-event ingest / healthz (req/s)", r["single_vs_healthz"], 0.85),
@@ -67,7 +67,12 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         Goal("stream throughput / consumer ceiling", r["stream_vs_consumer_ceiling"], 0.5),
         Goal("ours / baseline ingest, single-event endpoint", r["ours_vs_baseline_single"], 3.0),
         Goal("ours / baseline ingest, our batch endpoint", r["ours_batch_vs_baseline"], 3.0),
-        Goal("events lost by ours (acknowledged, not in lake)", lost_ours, 0.0, higher_is_better=False),
+        Goal(
+            "events lost by ours (acknowledged, not in the lake at the end of the run)",
+            lost_ours,
+            0.0,
+            higher_is_better=False,
+        ),
         Goal(
             "events lost by the baseline (for reference, no target)",
             float(base["lost_events"]) if "lost_events" in base else None,

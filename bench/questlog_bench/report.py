@@ -100,21 +100,22 @@ def markdown(results: dict[str, Any]) -> str:
         block = results.get(key)
         if not block:
             continue
-        lines += ["", f"## {title}", "", "| run | events/s | acked | in lake | p50 s | p95 s | p99 s | max s |"]
-        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        lines += ["", f"## {title}", "", "| run | events/s | acked | in lake | lost | p50 s | p95 s | p99 s | max s |"]
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, run in block.items():
             if not isinstance(run, dict) or "freshness_s" not in run:
                 continue
             f = run["freshness_s"]
             lines.append(
                 f"| {name} | {_fmt(run.get('achieved_events_per_s'))} | {_fmt(run.get('acknowledged_events'))} | "
-                f"{_fmt(run.get('in_lake', run.get('visible')))} | {_fmt(f['p50'], 2)} | {_fmt(f['p95'], 2)} | "
+                f"{_fmt(run.get('in_lake', run.get('visible')))} | {_fmt(run.get('lost_events'))} | "
+                f"{_fmt(f['p50'], 2)} | {_fmt(f['p95'], 2)} | "
                 f"{_fmt(f['p99'], 2)} | {_fmt(f['max'], 2)} |"
             )
             if run.get("polled_sample_s", {}).get("count"):
                 p = run["polled_sample_s"]
                 lines.append(
-                    f"| {name}, Trino poll of a 1% sample | | {_fmt(p['count'])} | | {_fmt(p['p50'], 2)} | "
+                    f"| {name}, Trino poll of a 1% sample | | {_fmt(p['count'])} | | | {_fmt(p['p50'], 2)} | "
                     f"{_fmt(p['p95'], 2)} | {_fmt(p['p99'], 2)} | {_fmt(p['max'], 2)} |"
                 )
     base = results.get("baseline")

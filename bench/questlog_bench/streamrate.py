@@ -81,9 +81,12 @@ def run(
     n = settings.stream_events
     out: dict[str, Any] = {"events": n, "topic": topic}
     try:
+        log.info("stream: pre-filling %s with %d events", topic, n)
         out["prefill"] = prefill(settings.bootstrap_servers, topic, n, f"bench-{run_id}-s", prefill_progress)
+        log.info("stream: kafka consumer-perf over %d events", n)
         out["consumer_perf"] = kafkaperf.consumer_perf(settings.bootstrap_servers, topic, n, timeout_s=600)
         lake.drop_tables([*TABLES, "bad_events"])
+        log.info("stream: our streaming job over the topic (at most %.0f s)", settings.stream_max_seconds)
         out["stream"] = _stream(settings, run_id, topic, dlq, monitor, lake, progress)
     finally:
         admin.delete_topics([topic, dlq], request_timeout=30)
