@@ -52,7 +52,6 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     runs = [x for x in ((results.get("compare") or {}).get("ours"), fresh) if x]
     if runs:
         lost_ours = float(sum(x["acknowledged_events"] - x.get("in_lake", 0) for x in runs))
-    base = results.get("baseline") or {}
     return [
         Goal("single-event ingest / healthz (req/s)", r["single_vs_healthz"], 0.85),
         Goal("batch ingest, durable", batch["events_per_s"] if batch else None, 50_000, unit=" ev/s"),
@@ -71,12 +70,6 @@ def goals(results: dict[str, Any]) -> list[Goal]:
             "events lost by ours (acknowledged, not in the lake at the end of the run)",
             lost_ours,
             0.0,
-            higher_is_better=False,
-        ),
-        Goal(
-            "events lost by the baseline (for reference, no target)",
-            float(base["lost_events"]) if "lost_events" in base else None,
-            float("inf"),
             higher_is_better=False,
         ),
     ]

@@ -171,6 +171,7 @@ def history_line(results: dict[str, Any]) -> dict[str, Any]:
         "commit": results["machine"]["git_commit"],
         "load_average_at_start": results["machine"]["load_average_at_start"],
         "goals": {g["name"]: [g["measured"], g["status"]] for g in results["goals"]},
+        "baseline_lost_events": (results.get("baseline") or {}).get("lost_events"),
     }
 
 
