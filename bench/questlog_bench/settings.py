@@ -37,10 +37,10 @@ class Settings:
     # 2 M, not the 5 M: pre-filling 5 M alone takes ~3 min on the shared 2-core machine, and the
     # job cannot read even 2 M within stream_max_seconds there. BENCH_STREAM_EVENTS=5000000 runs the full size.
     stream_events: int = 2_000_000
-    stream_max_seconds: float = 300.0
+    stream_max_seconds: float = 240.0
     # How long to wait for the last events to become visible after a load ends.
     drain_seconds: float = 60.0
-    baseline_drain_seconds: float = 150.0
+    baseline_drain_seconds: float = 120.0
     # Which parts to run (all by default): ingest,baseline,freshness,stream.
     phases: tuple[str, ...] = ("ingest", "baseline", "freshness", "stream")
     api_url: str = "http://127.0.0.1:5000"

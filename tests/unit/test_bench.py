@@ -162,7 +162,7 @@ def test_goals_from_results():
     assert by_name["batch ingest, durable"].status == "pass"
     assert by_name["stream throughput / consumer ceiling"].measured == pytest.approx(0.4)
     assert by_name["ours / baseline ingest, single-event endpoint"].measured == pytest.approx(4.5)
-    assert by_name["events lost by ours (acknowledged, not in lake)"].measured == 0
+    assert by_name["events lost by ours (acknowledged, not in the lake at the end of the run)"].measured == 0
     fresh = next(g for name, g in by_name.items() if name.startswith("freshness p95"))
     assert fresh.status == "miss"
     assert results["ratios"]["batch_vs_producer_ceiling"] == pytest.approx(0.6)
