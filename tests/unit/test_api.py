@@ -224,3 +224,13 @@ def test_unserialisable_json_values_are_rejected_and_recorded(client, producer):
     assert response.status_code == 400
     raws = [d["raw"] for d in producer.values("events.dlq")]
     assert raws[0] == "-9223372036854775809" and raws[1] in ("Infinity", "inf")
+
+
+def test_new_event_id_is_a_random_version_4_uuid():
+    from questlog_api.events import new_event_id
+
+    ids = {new_event_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    for event_id in ids:
+        parsed = uuid.UUID(event_id)
+        assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, event_id)

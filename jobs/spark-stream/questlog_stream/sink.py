@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from pyspark.sql import DataFrame
@@ -50,13 +51,23 @@ class LakeWriter:
         try:
             events = decode(batch.where(F.col("topic") == self.settings.topic), self.payload)
             checked = with_problems(events, self.required, self.known).persist()
-            written = {}
-            for event_type, columns in self.event_columns.items():
-                rows = rows_of_type(checked, event_type, columns)
-                written[event_type] = self._merge(event_type, rows, "event_id")
+            # One job caches `checked` and says which tables get rows; the others are not touched.
+            usable = checked.where(F.col("problem").isNull()).select("e.event_type").distinct().collect()
+            present = {r[0] for r in usable}
+            merges: dict[str, tuple[DataFrame, str]] = {
+                event_type: (rows_of_type(checked, event_type, columns), "event_id")
+                for event_type, columns in self.event_columns.items()
+                if event_type in present
+            }
             dlq = decode(batch.where(F.col("topic") == self.settings.dlq_topic), self.dlq_payload)
             bad = unusable_events(checked, self.bad_columns).unionByName(dead_letters(dlq, self.bad_columns))
-            written[BAD_EVENTS_TABLE] = self._merge(BAD_EVENTS_TABLE, bad, "dlq_id")
+            merges[BAD_EVENTS_TABLE] = (bad, "dlq_id")
+            # Each table's MERGE is its own atomic commit, so they may run side by side: most of a MERGE's
+            # time is planning, metastore and HDFS round trips, which overlap. A replayed batch is still
+            # idempotent per table. The pool waits for every MERGE before an error propagates.
+            with ThreadPoolExecutor(max_workers=len(merges), thread_name_prefix="merge") as pool:
+                futures = {t: pool.submit(self._merge, t, rows, key) for t, (rows, key) in merges.items()}
+                written = {t: f.result() for t, f in futures.items()}
             checked.unpersist()
         finally:
             batch.unpersist()
@@ -77,7 +88,9 @@ class LakeWriter:
         rows = rows.persist()
         try:
             ts = partition_column(table)
-            hours = [r[0] for r in rows.groupBy(F.date_trunc("hour", ts)).count().collect()]
+            # One job gives both the hours to search and the row count (no separate count() job).
+            per_hour = rows.groupBy(F.date_trunc("hour", ts)).count().collect()
+            hours = [r[0] for r in per_hour]
             if not hours:
                 return 0
             view = f"questlog_batch_{table}"
@@ -92,7 +105,7 @@ class LakeWriter:
                 f"MERGE INTO {self.settings.table(table)} t USING {view} s "
                 f"ON t.{key} = s.{key} AND ({window}) WHEN NOT MATCHED THEN INSERT *"
             )
-            return int(rows.count())
+            return sum(int(r[1]) for r in per_hour)
         finally:
             rows.unpersist()
 
