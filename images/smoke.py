@@ -316,11 +316,22 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
         "QUESTLOG_E2E_API_KEY": base64.b64decode(keys["data"]["keys"]).decode().split()[0],
     }
     log("end-to-end test of the local stack (tests/e2e/test_pipeline.py) against the containers")
+    # The containers' network namespace, and their hosts file over /etc/hosts in a private mount namespace:
+    # clients resolve the names the servers advertise (Kafka's broker address) as the pods do.
     done = subprocess.run(
         [
             "nsenter",
             f"--net=/proc/{pid}/ns/net",
             "--",
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            'mount --bind "$0" /etc/hosts && exec "$@"',
+            str(WORK / "hosts"),
             sys.executable,
             "-m",
             "pytest",
