@@ -11,6 +11,7 @@ from pyspark.testing import assertDataFrameEqual
 from questlog_core.columns import bad_event_columns, event_columns
 from questlog_core.registry import default_registry
 from questlog_stream.schema import dead_letter_payload, event_payload
+from questlog_stream.session import jars
 from questlog_stream.transform import dead_letters, decode, rows_of_type, unusable_events, with_problems
 
 REG = default_registry()
@@ -25,6 +26,10 @@ def spark():
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "1")
+        # pyspark keeps one JVM per Python process, and its class path is fixed when the first session
+        # starts: later sessions of the same test run (the Iceberg catalog of the integration tests) need
+        # the connector jars on it.
+        .config("spark.jars", ",".join(jars()))
         .getOrCreate()
     )
     yield session
