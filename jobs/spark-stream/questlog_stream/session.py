@@ -45,6 +45,10 @@ def build(settings: Settings, app_name: str = "questlog-stream", master: str | N
         .config(f"{cat}.warehouse", settings.warehouse)
         # foreachBatch commits from the streaming session; an Iceberg table cache would hide them.
         .config(f"{cat}.cache-enabled", "false")
+        # No metastore lock per commit: a kill -9 mid-commit left the table's lock held until the
+        # metastore timed it out (minutes of stalled batches after a restart). Commits stay atomic
+        # without it: Hive 4's alter_table only applies when metadata_location is still the expected one.
+        .config("spark.hadoop.iceberg.engine.hive.lock-enabled", "false")
         .config("spark.hadoop.fs.defaultFS", settings.warehouse.split("/warehouse")[0])
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
