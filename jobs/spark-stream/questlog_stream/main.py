@@ -10,10 +10,14 @@ import threading
 
 from questlog_core.registry import default_registry
 
-from questlog_stream import progress, session
+from questlog_stream import checkpoint, progress, session
+from questlog_stream.dedup import deduplicate
+from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.settings import Settings
 from questlog_stream.sink import LakeWriter
-from questlog_stream.tables import ensure_table
+from questlog_stream.tables import ensure_table, holds_rows
+from questlog_stream.transform import Lanes, decode, route_dead_letters, route_events, with_lanes
+from questlog_stream.validate import TimeLimits
 
 log = logging.getLogger("questlog_stream")
 
@@ -22,6 +26,7 @@ def run(settings: Settings) -> int:
     """Start the query and watch it; return the process exit code."""
     # A stale "running" file from a killed run must not pass for health while this one starts.
     progress.write(settings.progress_file, progress.summarize(None, "starting"))
+    settings.check()
     registry = default_registry()
     unknown = set(settings.event_types) - set(registry.event_types)
     if unknown:
@@ -33,18 +38,35 @@ def run(settings: Settings) -> int:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {settings.catalog}.{settings.namespace}")
     for table, columns in writer.tables().items():
         ensure_table(spark, table, settings.table(table), columns)
+    ttl_ms = int(settings.state_ttl_minutes * 60_000)
+    layout = checkpoint.prepare(
+        spark,
+        settings.checkpoint,
+        settings.starting_offsets,
+        bootstrap_ms=ttl_ms + int(settings.backlog_minutes * 60_000),
+        tables_hold_rows=any(holds_rows(spark, settings.table(t)) for t in writer.tables()),
+    )
     source = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.bootstrap_servers)
         .option("subscribe", f"{settings.topic},{settings.dlq_topic}")
-        .option("startingOffsets", settings.starting_offsets)
+        .option("startingOffsets", layout.starting_offsets)
         .option("failOnDataLoss", "true")
         .option("maxOffsetsPerTrigger", settings.max_offsets_per_trigger)
         .option("kafka.isolation.level", "read_committed")
         .load()
     )
+    limits = TimeLimits(settings.max_event_age_hours, settings.max_event_future_hours)
+    payload, bad_columns = event_payload(registry), writer.tables()["bad_events"]
+    events = decode(source.where(source.topic == settings.topic), payload)
+    dlq = decode(source.where(source.topic == settings.dlq_topic), dead_letter_payload(registry))
+    routed = route_events(events, registry, settings.event_types, bad_columns, payload, limits).unionByName(
+        route_dead_letters(dlq, registry, bad_columns, payload, limits)
+    )
+    lanes = Lanes(int(settings.slow_lag_minutes * 60), int(settings.backlog_minutes * 60), layout.bootstrap_until_ms)
     query = (
-        source.writeStream.queryName("questlog-stream")
+        deduplicate(with_lanes(routed, lanes), ttl_ms)
+        .writeStream.queryName("questlog-stream")
         .foreachBatch(writer)
         .option("checkpointLocation", settings.checkpoint)
         .trigger(processingTime=f"{settings.trigger_seconds} seconds")

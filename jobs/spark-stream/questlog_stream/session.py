@@ -9,6 +9,8 @@ from pyspark.sql import SparkSession
 
 from questlog_stream.settings import Settings
 
+ROCKSDB = "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider"
+
 
 def jars(cache: str | None = None) -> list[str]:
     """Return the connector jars `make setup` fetched (nothing is downloaded at run time)."""
@@ -21,8 +23,14 @@ def jars(cache: str | None = None) -> list[str]:
     return found
 
 
-def build(settings: Settings, app_name: str = "questlog-stream", master: str | None = None) -> SparkSession:
-    """Create (or return) the session configured for the lake."""
+def build(
+    settings: Settings,
+    app_name: str = "questlog-stream",
+    master: str | None = None,
+    driver_memory: str | None = None,
+    streaming: bool = True,
+) -> SparkSession:
+    """Create (or return) the session configured for the lake (and, streaming, for the dedup state)."""
     cat = f"spark.sql.catalog.{settings.catalog}"
     master = master or settings.master
     builder = SparkSession.builder.appName(app_name)
@@ -33,7 +41,7 @@ def build(settings: Settings, app_name: str = "questlog-stream", master: str | N
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
     builder = (
         builder.config("spark.jars", ",".join(jars()))
-        .config("spark.driver.memory", settings.driver_memory)
+        .config("spark.driver.memory", driver_memory or settings.driver_memory)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -52,4 +60,18 @@ def build(settings: Settings, app_name: str = "questlog-stream", master: str | N
         .config("spark.hadoop.fs.defaultFS", settings.warehouse.split("/warehouse")[0])
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
+    if streaming:
+        # transformWithState needs RocksDB; changelog checkpointing uploads only each batch's changed keys,
+        # and the bounded memory keeps RocksDB's native memory under the setting (it is not in the heap).
+        state = "spark.sql.streaming.stateStore"
+        builder = (
+            builder.config(f"{state}.providerClass", ROCKSDB)
+            .config(f"{state}.rocksdb.changelogCheckpointing.enabled", "true")
+            .config(f"{state}.rocksdb.boundedMemoryUsage", "true")
+            .config(f"{state}.rocksdb.maxMemoryUsageMB", str(settings.state_memory_mb))
+            .config("spark.sql.streaming.minBatchesToRetain", "20")
+            # Processing-time state would otherwise run an empty batch every trigger while idle (TTL
+            # eviction can wait for the next data).
+            .config("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+        )
     return builder.getOrCreate()

@@ -42,10 +42,28 @@ class Settings:
     checkpoint: str = "hdfs://127.0.0.1:8020/questlog/checkpoints/stream"
     trigger_seconds: float = 1.0
     max_offsets_per_trigger: int = 200_000
-    # Window around a batch's event times in which a duplicate event_id is looked for.
+    # Dedup state: an event_id is remembered for this long after its first copy (processing time).
+    state_ttl_minutes: float = 65.0
+    # Slow lane: rows whose event_ts is more than this before received_at (resends keeping their
+    # original event_ts, late offline events) are also anti-joined against their table...
+    slow_lag_minutes: float = 45.0
+    # ... and rows received more than this before their batch runs (catch-up after an outage).
+    backlog_minutes: float = 10.0
+    # Window around a slow row's event time in which the anti-join looks for an earlier copy.
     dedup_window_hours: float = 6.0
+    state_memory_mb: int = 256
+    # The API's time window, applied again to records written straight to Kafka.
+    max_event_age_hours: float = 720.0
+    max_event_future_hours: float = 24.0
+    # Table maintenance (the stream-maintenance service, not the stream).
     compact_every_seconds: float = 300.0
-    snapshot_retain_hours: float = 1.0
+    snapshot_retain_minutes: float = 15.0
+    snapshot_retain_last: int = 100
+    manifests_every_seconds: float = 3600.0
+    orphans_every_seconds: float = 86400.0
+    orphan_age_hours: float = 72.0
+    maintenance_progress_file: str = "var/run/stream-maintenance.progress.json"
+    maintenance_driver_memory: str = "768m"
     progress_file: str = "var/run/stream.progress.json"
     # local[N] on one machine; "submit" leaves the master to spark-submit (e.g. under spark-operator).
     master: str = "local[2]"
@@ -73,15 +91,35 @@ class Settings:
             checkpoint=get("CHECKPOINT", cls.checkpoint),
             trigger_seconds=_number(env, "TRIGGER_SECONDS", cls.trigger_seconds),
             max_offsets_per_trigger=int(_number(env, "MAX_OFFSETS_PER_TRIGGER", cls.max_offsets_per_trigger)),
+            state_ttl_minutes=_number(env, "STATE_TTL_MINUTES", cls.state_ttl_minutes),
+            slow_lag_minutes=_number(env, "SLOW_LAG_MINUTES", cls.slow_lag_minutes),
+            backlog_minutes=_number(env, "BACKLOG_MINUTES", cls.backlog_minutes),
             dedup_window_hours=_number(env, "DEDUP_WINDOW_HOURS", cls.dedup_window_hours),
+            state_memory_mb=int(_number(env, "STATE_MEMORY_MB", cls.state_memory_mb)),
+            max_event_age_hours=_number(env, "MAX_EVENT_AGE_HOURS", cls.max_event_age_hours),
+            max_event_future_hours=_number(env, "MAX_EVENT_FUTURE_HOURS", cls.max_event_future_hours),
             compact_every_seconds=_number(env, "COMPACT_EVERY_SECONDS", cls.compact_every_seconds),
-            snapshot_retain_hours=_number(env, "SNAPSHOT_RETAIN_HOURS", cls.snapshot_retain_hours),
+            snapshot_retain_minutes=_number(env, "SNAPSHOT_RETAIN_MINUTES", cls.snapshot_retain_minutes),
+            snapshot_retain_last=int(_number(env, "SNAPSHOT_RETAIN_LAST", cls.snapshot_retain_last)),
+            manifests_every_seconds=_number(env, "MANIFESTS_EVERY_SECONDS", cls.manifests_every_seconds),
+            orphans_every_seconds=_number(env, "ORPHANS_EVERY_SECONDS", cls.orphans_every_seconds),
+            orphan_age_hours=_number(env, "ORPHAN_AGE_HOURS", cls.orphan_age_hours),
+            maintenance_progress_file=get("MAINTENANCE_PROGRESS_FILE", cls.maintenance_progress_file),
+            maintenance_driver_memory=get("MAINTENANCE_DRIVER_MEMORY", cls.maintenance_driver_memory),
             progress_file=get("PROGRESS_FILE", cls.progress_file),
             master=get("MASTER", cls.master),
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
             shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
             starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
         )
+
+    def check(self) -> None:
+        """Fail naming the variables when the dedup horizons contradict each other."""
+        if self.slow_lag_minutes + self.backlog_minutes > self.state_ttl_minutes:
+            raise SettingsError(
+                f"{PREFIX}SLOW_LAG_MINUTES + {PREFIX}BACKLOG_MINUTES must not exceed {PREFIX}STATE_TTL_MINUTES "
+                "(a resend that is neither slow nor in the state would escape dedup)"
+            )
 
     def table(self, name: str) -> str:
         """Return the fully qualified Spark name of a lake table."""

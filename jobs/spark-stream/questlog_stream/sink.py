@@ -1,120 +1,157 @@
-"""The micro-batch writer: every batch lands in the lake exactly once, however often it is replayed."""
+"""The micro-batch writer: append each table's rows once per batch, however often the batch is replayed.
+
+Every append carries (streaming query id, batch id) in its snapshot summary. Before appending batch N
+to a table, the writer knows the newest batch id that table holds from this query (read from the
+table's snapshots once per process, then kept up to date), and skips the table when it already has N.
+So a batch replayed after a crash appends only to the tables it had not reached. Rows of the slow lane
+are anti-joined against their table first (within the dedup window of their hours), which keeps the
+duplicates the state cannot know about out: resends hours later, and everything right after a new
+checkpoint. The cost of a batch therefore depends on the batch, not on the tables' size.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
 
+from pyspark import inheritable_thread_target
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from questlog_core.columns import BAD_EVENTS_TABLE, bad_event_columns, event_columns, partition_column
+from questlog_core.columns import BAD_EVENTS_TABLE, Column, bad_event_columns, event_columns, partition_column
 from questlog_core.registry import Registry
 
-from questlog_stream import maintenance
-from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.settings import Settings
-from questlog_stream.transform import (
-    dead_letters,
-    decode,
-    rows_of_type,
-    unusable_events,
-    with_problems,
-)
+from questlog_stream.tables import quote
+from questlog_stream.transform import table_rows
 
 log = logging.getLogger(__name__)
 
+QUERY_ID = "questlog.query-id"
+BATCH_ID = "questlog.batch-id"
+
+
+@dataclass
+class TablePlan:
+    """What one batch holds for one table: rows, and the hours (epoch seconds) to search for copies."""
+
+    rows: int = 0
+    slow_hours: set[int] = field(default_factory=set)
+    all_hours: set[int] = field(default_factory=set)
+
 
 class LakeWriter:
-    """foreachBatch callback: split a batch by table and MERGE it in, keyed by event id."""
+    """foreachBatch callback over deduplicated, routed rows (see transform.py and dedup.py)."""
 
     def __init__(self, settings: Settings, registry: Registry) -> None:
         self.settings = settings
-        self.event_columns = {t: event_columns(registry, t) for t in settings.event_types}
-        self.bad_columns = bad_event_columns(registry)
-        self.required = {t: registry.latest(t).required for t in registry.event_types}
-        self.known = registry.event_types
-        self.payload = event_payload(registry)
-        self.dlq_payload = dead_letter_payload(registry)
-        self.window = timedelta(hours=settings.dedup_window_hours)
-        self.last_compaction = time.monotonic()
+        self.columns: dict[str, list[Column]] = {t: event_columns(registry, t) for t in settings.event_types}
+        self.columns[BAD_EVENTS_TABLE] = bad_event_columns(registry)
+        self.window_s = int(settings.dedup_window_hours * 3600)
+        # Newest batch id each table holds from this query; a table missing here is looked up once.
+        self.committed: dict[str, int | None] = {}
         self.batches = 0
 
-    def tables(self) -> dict[str, list]:
+    def tables(self) -> dict[str, list[Column]]:
         """Return every table this writer fills, with its columns."""
-        return {**self.event_columns, BAD_EVENTS_TABLE: self.bad_columns}
+        return self.columns
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
-        batch.persist()
+        spark = batch.sparkSession
+        qid = spark.sparkContext.getLocalProperty("sql.streaming.queryId")
+        rows = batch.persist()
         try:
-            events = decode(batch.where(F.col("topic") == self.settings.topic), self.payload)
-            checked = with_problems(events, self.required, self.known).persist()
-            # One job caches `checked` and says which tables get rows; the others are not touched.
-            usable = checked.where(F.col("problem").isNull()).select("e.event_type").distinct().collect()
-            present = {r[0] for r in usable}
-            merges: dict[str, tuple[DataFrame, str]] = {
-                event_type: (rows_of_type(checked, event_type, columns), "event_id")
-                for event_type, columns in self.event_columns.items()
-                if event_type in present
-            }
-            dlq = decode(batch.where(F.col("topic") == self.settings.dlq_topic), self.dlq_payload)
-            bad = unusable_events(checked, self.bad_columns).unionByName(dead_letters(dlq, self.bad_columns))
-            merges[BAD_EVENTS_TABLE] = (bad, "dlq_id")
-            # Each table's MERGE is its own atomic commit, so they may run side by side: most of a MERGE's
-            # time is planning, metastore and HDFS round trips, which overlap. A replayed batch is still
-            # idempotent per table. The pool waits for every MERGE before an error propagates.
-            with ThreadPoolExecutor(max_workers=len(merges), thread_name_prefix="merge") as pool:
-                futures = {t: pool.submit(self._merge, t, rows, key) for t, (rows, key) in merges.items()}
-                written = {t: f.result() for t, f in futures.items()}
-            checked.unpersist()
-        finally:
-            batch.unpersist()
-        self.batches += 1
-        if any(written.values()):
-            log.info(
-                "batch %d landed %s in %.2fs",
-                batch_id,
-                ", ".join(f"{t}={n}" for t, n in written.items() if n),
-                time.monotonic() - started,
-            )
-        if time.monotonic() - self.last_compaction > self.settings.compact_every_seconds:
-            maintenance.compact(batch.sparkSession, self.settings, list(self.tables()))
-            self.last_compaction = time.monotonic()
-
-    def _merge(self, table: str, rows: DataFrame, key: str) -> int:
-        """Insert rows whose key the table does not hold yet; return how many rows were offered."""
-        rows = rows.persist()
-        try:
-            ts = partition_column(table)
-            # One job gives both the hours to search and the row count (no separate count() job).
-            per_hour = rows.groupBy(F.date_trunc("hour", ts)).count().collect()
-            hours = [r[0] for r in per_hour]
-            if not hours:
-                return 0
-            view = f"questlog_batch_{table}"
-            rows.createOrReplaceTempView(view)
-            window = " OR ".join(
-                f"t.{ts} BETWEEN TIMESTAMP '{low:%Y-%m-%d %H:%M:%S}' AND TIMESTAMP '{high:%Y-%m-%d %H:%M:%S}'"
-                for low, high in hour_ranges(hours, self.window)
-            )
-            # Only NOT MATCHED: Iceberg runs this as an anti-join + append; the target is read only
-            # in the hours around the batch's own event times (file pruning on event_ts stats).
-            rows.sparkSession.sql(
-                f"MERGE INTO {self.settings.table(table)} t USING {view} s "
-                f"ON t.{key} = s.{key} AND ({window}) WHEN NOT MATCHED THEN INSERT *"
-            )
-            return sum(int(r[1]) for r in per_hour)
+            plans = self.plan(rows)
+            if plans:
+                with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="append") as pool:
+                    write = inheritable_thread_target(self._write)
+                    futures = {t: pool.submit(write, t, rows, p, qid, batch_id) for t, p in plans.items()}
+                    written = {t: f.result() for t, f in futures.items()}
+                log.info(
+                    "batch %d landed %s in %.2fs",
+                    batch_id,
+                    ", ".join(f"{t}={n}" for t, n in sorted(written.items())),
+                    time.monotonic() - started,
+                )
         finally:
             rows.unpersist()
+        self.batches += 1
+
+    def plan(self, rows: DataFrame) -> dict[str, TablePlan]:
+        """One job: rows per table, the hours of the slow rows and of all rows (computed on the cache)."""
+        target = F.when(F.col("conflict").isNotNull(), F.lit(BAD_EVENTS_TABLE)).otherwise(F.col("table"))
+        slow = F.col("slow") & F.col("conflict").isNull()
+        hour = F.unix_seconds(F.date_trunc("hour", F.col("ts")))
+        plans: dict[str, TablePlan] = {}
+        for r in rows.groupBy(target.alias("t"), slow.alias("s"), hour.alias("h")).count().collect():
+            if r["t"] not in self.columns:
+                continue
+            p = plans.setdefault(r["t"], TablePlan())
+            p.rows += int(r["count"])
+            if r["h"] is not None:
+                p.all_hours.add(int(r["h"]))
+                if r["s"]:
+                    p.slow_hours.add(int(r["h"]))
+        return plans
+
+    def _write(self, table: str, rows: DataFrame, plan: TablePlan, qid: str, batch_id: int) -> int:
+        """Append one table's rows of a batch unless the table already holds that batch; return rows offered."""
+        name = self.settings.table(table)
+        if table not in self.committed:
+            self.committed[table] = last_batch(rows.sparkSession, name, qid)
+        last = self.committed[table]
+        if last is not None and batch_id <= last:
+            log.info("batch %d: %s already holds it (replay), skipped", batch_id, table)
+            return 0
+        columns = self.columns[table]
+        key = "dlq_id" if table == BAD_EVENTS_TABLE else "event_id"
+        # No marker of this query on a table after a restart: it may never have had rows from this query,
+        # or its markers were expired. Either way, anti-joining this one batch keeps it exactly once.
+        unsure = last is None and self.batches == 0 and batch_id > 0
+        if plan.slow_hours or unsure:
+            hours = plan.all_hours if unsure else plan.slow_hours
+            lane = F.lit(True) if unsure else F.col("slow")
+            fast = table_rows(rows.where(~lane), table, columns)
+            slow = table_rows(rows.where(lane), table, columns)
+            existing = rows.sparkSession.table(name).where(self._window(partition_column(table), hours)).select(key)
+            out = fast.unionByName(slow.join(existing, on=key, how="left_anti"))
+        else:
+            out = table_rows(rows, table, columns)
+        (
+            out.writeTo(name)
+            .option(f"snapshot-property.{QUERY_ID}", qid)
+            .option(f"snapshot-property.{BATCH_ID}", str(batch_id))
+            .option("distribution-mode", "none")
+            .option("fanout-enabled", "true")
+            .append()
+        )
+        self.committed[table] = batch_id
+        return plan.rows
+
+    def _window(self, ts: str, hours: set[int]) -> F.Column:
+        """Rows of the table within the dedup window of the given hours (literal bounds: file pruning)."""
+        condition = F.lit(False)
+        for low, high in hour_ranges(sorted(hours), self.window_s):
+            condition = condition | F.col(ts).between(F.timestamp_seconds(F.lit(low)), F.timestamp_seconds(F.lit(high)))
+        return condition
 
 
-def hour_ranges(hours: list[datetime], window: timedelta) -> list[tuple[datetime, datetime]]:
-    """Merge the hours a batch touches, widened by the dedup window, into disjoint ranges."""
-    ranges: list[tuple[datetime, datetime]] = []
+def last_batch(spark, table: str, qid: str) -> int | None:  # type: ignore[no-untyped-def]
+    """Return the newest batch id of query `qid` that a table's retained snapshots carry, or None."""
+    got = spark.sql(
+        f"SELECT max(CAST(summary['{BATCH_ID}'] AS BIGINT)) FROM {table}.snapshots "
+        f"WHERE summary['{QUERY_ID}'] = '{quote(qid)}'"
+    ).first()
+    return None if got is None or got[0] is None else int(got[0])
+
+
+def hour_ranges(hours: list[int], window_s: int) -> list[tuple[int, int]]:
+    """Merge hours (epoch seconds) widened by the dedup window into disjoint [low, high] ranges."""
+    ranges: list[tuple[int, int]] = []
     for hour in sorted(hours):
-        low, high = hour - window, hour + timedelta(hours=1) + window
+        low, high = hour - window_s, hour + 3600 + window_s
         if ranges and low <= ranges[-1][1]:
             ranges[-1] = (ranges[-1][0], max(high, ranges[-1][1]))
         else:

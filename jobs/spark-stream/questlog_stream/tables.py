@@ -41,3 +41,11 @@ def ensure_table(spark: SparkSession, name: str, table: str, columns: list[Colum
         if c.name not in existing:
             spark.sql(f"ALTER TABLE {table} ADD COLUMN {c.name} {c.spark_type} COMMENT '{quote(c.description)}'")
             log.info("added column %s.%s (%s)", table, c.name, c.spark_type)
+
+
+def holds_rows(spark: SparkSession, table: str) -> bool:
+    """Whether a table has a current snapshot with rows (metadata only: no data file is read)."""
+    got = spark.sql(
+        f"SELECT summary['total-records'] FROM {table}.snapshots ORDER BY committed_at DESC LIMIT 1"
+    ).first()
+    return got is not None and got[0] is not None and int(got[0]) > 0
