@@ -25,7 +25,7 @@ def up(paths: Paths, names: list[str]) -> int:
     """Start what is not running, in order, waiting for each to be healthy."""
     for service in _select(paths, names):
         was = supervisor.read_pid(paths, service.name)
-        print(f"{service.name:<14} {'running' if was else 'starting'}...", end=" ", flush=True)
+        print(f"{service.name:<19} {'running' if was else 'starting'}...", end=" ", flush=True)
         try:
             pid = supervisor.start(paths, service)
             if service.name in AFTER_START:
@@ -41,7 +41,7 @@ def up(paths: Paths, names: list[str]) -> int:
 def down(paths: Paths, names: list[str]) -> int:
     """Stop services in reverse order (and first the watcher, which would start them again)."""
     if watch.stop_watcher(paths):
-        print(f"{watch.WATCHER:<14} stopped")
+        print(f"{watch.WATCHER:<19} stopped")
     _stop(paths, names)
     return 0
 
@@ -49,12 +49,12 @@ def down(paths: Paths, names: list[str]) -> int:
 def _stop(paths: Paths, names: list[str]) -> None:
     for service in reversed(_select(paths, names)):
         if supervisor.stop(paths, service):
-            print(f"{service.name:<14} stopped")
+            print(f"{service.name:<19} stopped")
 
 
 def status(paths: Paths, names: list[str]) -> int:
     """Print one line per service; exit 1 if any is not healthy."""
-    print(f"{'SERVICE':<14} {'PID':>8} {'PORT':>6}  {'STATE':<9} {'RSS':>9}  DETAIL")
+    print(f"{'SERVICE':<19} {'PID':>8} {'PORT':>6}  {'STATE':<9} {'RSS':>9}  DETAIL")
     all_ok, total = True, 0.0
     for service in _select(paths, names):
         st = supervisor.state(paths, service)
@@ -63,8 +63,8 @@ def status(paths: Paths, names: list[str]) -> int:
         port = str(st.port) if st.port else "-"
         rss = f"{st.rss_mib:.0f} MiB" if st.pid else "-"
         total += st.rss_mib
-        print(f"{st.name:<14} {st.pid or '-':>8} {port:>6}  {word:<9} {rss:>9}  {st.detail}")
-    print(f"{'total':<14} {'':>8} {'':>6}  {'':<9} {total:>5.0f} MiB")
+        print(f"{st.name:<19} {st.pid or '-':>8} {port:>6}  {word:<9} {rss:>9}  {st.detail}")
+    print(f"{'total':<19} {'':>8} {'':>6}  {'':<9} {total:>5.0f} MiB")
     if not names and (watcher := supervisor.read_pid(paths, watch.WATCHER)) is not None:
         print(f"restart-on-exit watcher running (pid {watcher}); `make down` stops it")
     return 0 if all_ok else 1

@@ -111,3 +111,15 @@ def stream(progress_file: Path, stale_after_s: float = 120.0) -> Probe:
     if progress.get("state") != "running" or age > stale_after_s:
         return False, f"state {progress.get('state')}, last update {age:.0f}s ago"
     return True, detail
+
+
+def maintenance(progress_file: Path, stale_after_s: float = 900.0) -> Probe:
+    """Probe that the table-maintenance loop runs (it reports after every pass, at least every few seconds)."""
+    try:
+        progress = json.loads(progress_file.read_text())
+    except (OSError, ValueError):
+        return False, "no progress reported yet"
+    age = time.time() - progress.get("updated", 0)
+    if progress.get("state") != "running" or age > stale_after_s:
+        return False, f"state {progress.get('state')}, last update {age:.0f}s ago"
+    return True, f"{progress.get('runs', 0)} passes over {len(progress.get('tables', {}))} tables"

@@ -57,6 +57,15 @@ def services(paths: Paths) -> list[Service]:
             stop_timeout_s=60.0,
             clear_on_start=(paths.var / "run" / "stream.progress.json",),
         ),
+        Service(
+            "stream-maintenance",
+            (str(paths.script("run-stream-maintenance")),),
+            0,
+            lambda: health.maintenance(paths.var / "run" / "stream-maintenance.progress.json"),
+            start_timeout_s=180.0,
+            stop_timeout_s=60.0,
+            clear_on_start=(paths.var / "run" / "stream-maintenance.progress.json",),
+        ),
     ]
 
 

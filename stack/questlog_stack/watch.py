@@ -17,7 +17,7 @@ from questlog_stack.services import Service
 log = logging.getLogger(__name__)
 
 WATCHER = "watch"  # its pid file is var/run/watch.pid
-DEFAULT_SERVICES = ("api", "stream")
+DEFAULT_SERVICES = ("api", "stream", "stream-maintenance")
 
 
 class Watcher:

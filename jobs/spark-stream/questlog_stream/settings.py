@@ -46,9 +46,9 @@ class Settings:
     state_ttl_minutes: float = 65.0
     # Slow lane: rows whose event_ts is more than this before received_at (resends keeping their
     # original event_ts, late offline events) are also anti-joined against their table...
-    slow_lag_minutes: float = 45.0
+    slow_lag_minutes: float = 35.0
     # ... and rows received more than this before their batch runs (catch-up after an outage).
-    backlog_minutes: float = 10.0
+    backlog_minutes: float = 20.0
     # Window around a slow row's event time in which the anti-join looks for an earlier copy.
     dedup_window_hours: float = 6.0
     state_memory_mb: int = 256
