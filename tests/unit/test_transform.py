@@ -10,9 +10,9 @@ from pyspark.sql import Row, SparkSession
 from pyspark.testing import assertDataFrameEqual
 from questlog_core.columns import bad_event_columns, event_columns
 from questlog_core.registry import default_registry
+from questlog_stream.dedup import deduplicate
 from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.session import jars
-from questlog_stream.dedup import deduplicate
 from questlog_stream.transform import Lanes, decode, route_dead_letters, route_events, table_rows, with_lanes
 from questlog_stream.validate import TimeLimits
 
@@ -82,7 +82,10 @@ def routed(spark, values, topic="events"):
     return route_dead_letters(decoded, REG, BAD, PAYLOAD, LIMITS)
 
 
-def laned(spark, values, lanes=Lanes(35 * 60, 20 * 60)):
+LANES = Lanes(35 * 60, 20 * 60)
+
+
+def laned(spark, values, lanes=LANES):
     return with_lanes(routed(spark, values), lanes)
 
 
