@@ -105,6 +105,7 @@ class Maintainer:
                 if not self.spark.catalog.tableExists(s.table(table)):
                     continue
                 started, now = time.monotonic(), datetime.now(UTC)
+                log.info("%s %s: started", kind, table)
                 result: dict[str, Any] = {}
                 if kind == "compact":
                     result = compact(self.spark, s, table, now)

@@ -64,6 +64,11 @@ class Settings:
     orphan_age_hours: float = 72.0
     maintenance_progress_file: str = "var/run/stream-maintenance.progress.json"
     maintenance_driver_memory: str = "768m"
+    # Fault injection for the exactly-once tests only (off by default): hold one table's append of every
+    # batch back for this long, or hold every batch after its appends, before Spark's commit log entry.
+    fault_hold_table: str = ""
+    fault_hold_seconds: float = 0.0
+    fault_hold_after_appends_seconds: float = 0.0
     progress_file: str = "var/run/stream.progress.json"
     # local[N] on one machine; "submit" leaves the master to spark-submit (e.g. under spark-operator).
     master: str = "local[2]"
@@ -106,6 +111,9 @@ class Settings:
             orphan_age_hours=_number(env, "ORPHAN_AGE_HOURS", cls.orphan_age_hours),
             maintenance_progress_file=get("MAINTENANCE_PROGRESS_FILE", cls.maintenance_progress_file),
             maintenance_driver_memory=get("MAINTENANCE_DRIVER_MEMORY", cls.maintenance_driver_memory),
+            fault_hold_table=get("FAULT_HOLD_TABLE", cls.fault_hold_table),
+            fault_hold_seconds=float(env.get(PREFIX + "FAULT_HOLD_SECONDS") or 0),
+            fault_hold_after_appends_seconds=float(env.get(PREFIX + "FAULT_HOLD_AFTER_APPENDS_SECONDS") or 0),
             progress_file=get("PROGRESS_FILE", cls.progress_file),
             master=get("MASTER", cls.master),
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),

@@ -75,6 +75,9 @@ class LakeWriter:
                     ", ".join(f"{t}={n}" for t, n in sorted(written.items())),
                     time.monotonic() - started,
                 )
+                if self.settings.fault_hold_after_appends_seconds:
+                    log.warning("fault injection: batch %d holds after its appends", batch_id)
+                    time.sleep(self.settings.fault_hold_after_appends_seconds)
         finally:
             rows.unpersist()
         self.batches += 1
@@ -105,6 +108,9 @@ class LakeWriter:
         if last is not None and batch_id <= last:
             log.info("batch %d: %s already holds it (replay), skipped", batch_id, table)
             return 0
+        if table == self.settings.fault_hold_table and self.settings.fault_hold_seconds:
+            log.warning("fault injection: batch %d holds its %s append", batch_id, table)
+            time.sleep(self.settings.fault_hold_seconds)
         columns = self.columns[table]
         key = "dlq_id" if table == BAD_EVENTS_TABLE else "event_id"
         # No marker of this query on a table after a restart: it may never have had rows from this query,
