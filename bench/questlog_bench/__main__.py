@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from questlog_bench import baseline, freshness, load, report, streamrate
+from questlog_bench import baseline, freshness, load, report, streamrate, tablesize
 from questlog_bench.goals import goals
 from questlog_bench.ingest import run_ingest
 from questlog_bench.lake import Lake
@@ -103,6 +103,9 @@ def main() -> int:
         overall.update()
     if "stream" in wanted:
         results["stream"] = phases.run("stream", _stream, settings, run_id, monitor)
+        overall.update()
+    if "tablesize" in wanted:
+        results["tablesize"] = phases.run("tablesize", _tablesize, settings, run_id)
         overall.update()
     overall.close()
     for block in ("compare", "freshness"):
@@ -212,3 +215,11 @@ def _stream(settings: Settings, run_id: str, monitor: ResourceMonitor) -> dict[s
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _tablesize(settings: Settings, run_id: str) -> dict[str, Any]:
+    with _bar("table size: live load", int(2 * settings.fresh_rate * settings.size_seconds)) as bar:
+        bench_lake = Lake(settings.trino_host, settings.trino_port, tablesize.NAMESPACE)
+        out = tablesize.run(settings, run_id, bench_lake, bar.update)
+    out["_events"] = (out.get("empty") or {}).get("input_rows", 0) + (out.get("full") or {}).get("input_rows", 0)
+    return out

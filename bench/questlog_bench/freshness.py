@@ -139,6 +139,7 @@ def finish(lake: Lake, run: dict[str, Any]) -> None:
         delays.append(seen.timestamp() - acked_at)
     run["in_lake"] = len(landed)
     run["lost_events"] = unseen
+    run["duplicates"] = lake.duplicates(TABLES, run["where"])
     run["freshness_s"] = _rounded(stats.summary(delays))
 
 

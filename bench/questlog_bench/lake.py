@@ -34,6 +34,11 @@ class Lake:
         sql = f"SELECT count(*) FROM ({self._union(tables, 'event_id', where)})"
         return int(self.query(sql)[0][0])
 
+    def duplicates(self, tables: Iterable[str], where: str) -> int:
+        """Return how many rows beyond one per event id the tables hold for a condition."""
+        sql = f"SELECT count(*) - count(DISTINCT event_id) FROM ({self._union(tables, 'event_id', where)})"
+        return int(self.query(sql)[0][0])
+
     def seen(self, tables: Iterable[str], where: str, event_ids: list[str]) -> set[str]:
         """Return which of the given event ids the tables hold now."""
         if not event_ids:

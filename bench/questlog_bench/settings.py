@@ -28,7 +28,7 @@ class Settings:
     record_bytes: int = 400
     # End-to-end freshness at a steady rate (batched POST /v1/events).
     fresh_rate: int = 2000
-    fresh_seconds: float = 120.0
+    fresh_seconds: float = 180.0
     fresh_batch: int = 20
     # Freshness side by side with the baseline, single-event requests at a rate both can take.
     compare_rate: int = 200
@@ -37,11 +37,14 @@ class Settings:
     # The job reads what it can within stream_max_seconds; the rate is measured over that window.
     stream_events: int = 5_000_000
     stream_max_seconds: float = 240.0
+    # Batch durations over empty tables, then over tables holding table_rows more rows (same live load).
+    size_seconds: float = 60.0
+    table_rows: int = 20_000_000
     # How long to wait for the last events to become visible after a load ends.
     drain_seconds: float = 60.0
     baseline_drain_seconds: float = 120.0
-    # Which parts to run (all by default): ingest,baseline,freshness,stream.
-    phases: tuple[str, ...] = ("ingest", "baseline", "freshness", "stream")
+    # Which parts to run (all by default): ingest,baseline,freshness,stream,tablesize.
+    phases: tuple[str, ...] = ("ingest", "baseline", "freshness", "stream", "tablesize")
     api_url: str = "http://127.0.0.1:5000"
     bench_api_port: int = 5001
     baseline_port: int = 5100

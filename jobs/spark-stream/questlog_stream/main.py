@@ -92,7 +92,7 @@ def run(settings: Settings) -> int:
     while query.isActive and not stopping.is_set():
         query.awaitTermination(2)
         last = query.lastProgress
-        summary = progress.summarize(last, "running")
+        summary = progress.summarize(last, "running", query.recentProgress)
         progress.write(settings.progress_file, summary)
         if last and last.get("batchId") != last_batch and last.get("numInputRows"):
             last_batch = last.get("batchId")

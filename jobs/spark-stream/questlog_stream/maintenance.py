@@ -133,8 +133,13 @@ class Maintainer:
         self.write_progress("stopped")
 
 
-def main() -> int:
-    """Entry point of the stream-maintenance service."""
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the stream-maintenance service (or, with --once, one pass of every kind: a CronJob)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m questlog_stream.maintenance", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="do every kind of maintenance once, then exit")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings.from_env()
     spark = session.build(
@@ -154,6 +159,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     log.info("maintenance started for %s", ", ".join(maintainer.tables))
+    if args.once:
+        maintainer.last = {kind: -1e12 for kind in maintainer.last}
+        maintainer.run_once()
+        maintainer.write_progress("stopped")
+        return 0
     maintainer.loop()
     return 0
 

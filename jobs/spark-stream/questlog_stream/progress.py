@@ -11,9 +11,30 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
-def summarize(progress: dict[str, Any] | None, state: str) -> dict[str, Any]:
+def batches(recent: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Return the recent batches that had input: id, rows, duration and state size (for the benchmark)."""
+    out = []
+    for p in recent or []:
+        if not p.get("numInputRows"):
+            continue
+        state = (p.get("stateOperators") or [{}])[0]
+        out.append(
+            {
+                "batch_id": p.get("batchId"),
+                "input_rows": p.get("numInputRows"),
+                "duration_ms": (p.get("durationMs") or {}).get("triggerExecution", 0),
+                "timestamp": p.get("timestamp"),
+                "state_rows": state.get("numRowsTotal"),
+            }
+        )
+    return out
+
+
+def summarize(
+    progress: dict[str, Any] | None, state: str, recent: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Reduce Spark's StreamingQueryProgress to what an operator watches."""
-    summary: dict[str, Any] = {"state": state, "updated": time.time()}
+    summary: dict[str, Any] = {"state": state, "updated": time.time(), "recent_batches": batches(recent)}
     if not progress:
         return summary
     sources = progress.get("sources") or [{}]
@@ -28,6 +49,8 @@ def summarize(progress: dict[str, Any] | None, state: str) -> dict[str, Any]:
         lag=int(lag) if lag is not None else None,
         end_offset=sources[0].get("endOffset"),
         timestamp=progress.get("timestamp"),
+        state_rows=((progress.get("stateOperators") or [{}])[0]).get("numRowsTotal"),
+        state_memory_bytes=((progress.get("stateOperators") or [{}])[0]).get("memoryUsedBytes"),
     )
     return summary
 

@@ -66,7 +66,7 @@ class LakeWriter:
             plans = self.plan(rows)
             if plans:
                 with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="append") as pool:
-                    write = inheritable_thread_target(self._write)
+                    write = inheritable_thread_target(spark)(self._write)
                     futures = {t: pool.submit(write, t, rows, p, qid, batch_id) for t, p in plans.items()}
                     written = {t: f.result() for t, f in futures.items()}
                 log.info(
