@@ -157,8 +157,8 @@ def _baseline(settings: Settings, run_id: str, monitor: ResourceMonitor) -> dict
 def _warm_up(settings: Settings, run_id: str, lake: Lake) -> None:
     """Send a few events and wait until they are visible, so the measurement starts on a running stream.
 
-    After minutes without input the first micro-batch also runs the periodic compaction (due every
-    QUESTLOG_STREAM_COMPACT_EVERY_SECONDS); that belongs to no load and would only hit the first seconds.
+    After minutes without input the first micro-batch reopens the dedup state and the tables; that belongs
+    to no load and would only hit the first seconds.
     """
     prefix = f"bench-{run_id}-w"
     make = load.batch_requests(prefix, 10, seed=1)

@@ -111,8 +111,6 @@ def _stream(
         "QUESTLOG_STREAM_NAMESPACE": BENCH_NAMESPACE,
         "QUESTLOG_STREAM_CHECKPOINT": f"{settings.hdfs}/bench/checkpoints/{run_id}",
         "QUESTLOG_STREAM_PROGRESS_FILE": str(progress_file),
-        # No compaction in the middle of a throughput measurement.
-        "QUESTLOG_STREAM_COMPACT_EVERY_SECONDS": "100000",
     }
     cpu_before = monitor.cpu_seconds()
     started = time.time()
@@ -156,7 +154,8 @@ def _stream(
         result["sustained_events_per_s"] = None
     result["method"] = (
         "a second instance of jobs/spark-stream (stack/bin/run-stream, default settings: local[2], 1 s trigger, "
-        "200,000 offsets per trigger) on its own topic, checkpoint and namespace lake.bench; sustained rate = "
+        "200,000 offsets per trigger, dedup state on) on its own topic, checkpoint and namespace lake.bench (no "
+        "maintenance runs on lake.bench); sustained rate = "
         "offsets committed between the end of the first micro-batch and the end of the last one, over that time "
         "(JVM start and table creation excluded)"
     )
