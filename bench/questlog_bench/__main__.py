@@ -213,13 +213,13 @@ def _stream(settings: Settings, run_id: str, monitor: ResourceMonitor) -> dict[s
     return out
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def _tablesize(settings: Settings, run_id: str) -> dict[str, Any]:
     with _bar("table size: live load", int(2 * settings.fresh_rate * settings.size_seconds)) as bar:
         bench_lake = Lake(settings.trino_host, settings.trino_port, tablesize.NAMESPACE)
         out = tablesize.run(settings, run_id, bench_lake, bar.update)
     out["_events"] = (out.get("empty") or {}).get("input_rows", 0) + (out.get("full") or {}).get("input_rows", 0)
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -146,6 +146,27 @@ def markdown(results: dict[str, Any]) -> str:
             f"| questlog stream (sustained) | {_fmt(s.get('sustained_events_per_s'))} | {_fmt(s['consumed'])} | "
             f"{_fmt(s.get('cpu_seconds_per_million'))} |",
         ]
+    size = results.get("tablesize")
+    if size and size.get("empty"):
+        lines += [
+            "",
+            "## Batch duration against table size",
+            "",
+            f"{_fmt(size['rate'])} events/s written straight to Kafka for {_fmt(size['seconds'])} s, twice: over empty "
+            f"tables, then with {_fmt(size.get('rows_in_enter_battle'))} rows in enter_battle "
+            f"(inserted by Trino in {_fmt(size.get('insert_seconds'))} s).",
+            "",
+            "| tables | batches | input rows | batch p50 s | batch p95 s | max s |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for name in ("empty", "full"):
+            b = size.get(name) or {}
+            d = b.get("duration_s") or {}
+            lines.append(
+                f"| {name} | {_fmt(b.get('batches'))} | {_fmt(b.get('input_rows'))} | {_fmt(d.get('p50'), 2)} | "
+                f"{_fmt(d.get('p95'), 2)} | {_fmt(d.get('max'), 2)} |"
+            )
+        lines += ["", f"p95 full / empty: {_fmt(size.get('p95_full_vs_empty'), 2)}"]
     res = results.get("resources")
     if res:
         lines += ["", "## Resources", "", "| service | peak RSS MiB | CPU s during the run |", "|---|---:|---:|"]

@@ -96,7 +96,7 @@ def _grow(lake: Lake, rows: int) -> int:
         f"INSERT INTO {NAMESPACE}.enter_battle (event_id, event_type, user_id, event_ts, received_at, host, "
         "user_agent, schema_version, enemy, outcome) "
         "SELECT CAST(uuid() AS varchar), 'enter_battle', concat('bench-size-', CAST(x % 10000 AS varchar)), "
-        "current_timestamp - (x * INTERVAL '1' MILLISECOND), current_timestamp - (x * INTERVAL '1' MILLISECOND), "
+        "date_add('millisecond', -x, current_timestamp), date_add('millisecond', -x, current_timestamp), "
         "'bench.example', 'bench', '1-0-0', 'orc', IF(x % 2 = 0, 'won', 'lost') "
         f"FROM (SELECT (i - 1) * 5000 + j AS x FROM UNNEST(sequence(1, {a})) AS s(i) "
         "CROSS JOIN UNNEST(sequence(1, 5000)) AS t(j))"
