@@ -20,10 +20,13 @@ RELEASE ?= questlog
 CHART ?= charts/questlog
 VALUES ?= $(CHART)/values-kind.yaml
 HELM_ARGS ?=
-# spark-operator is its own release. Its chart cannot be fetched on an offline machine: point this at
-# a local chart directory or .tgz, or an OCI reference (e.g. oci://REGISTRY/charts/spark-operator).
-SPARK_OPERATOR_CHART ?=
-SPARK_OPERATOR_VERSION ?= 2.5.0-rc.0
+# spark-operator is its own release. Its chart (and CRDs) come from the Go module proxy: the module
+# github.com/kubeflow/spark-operator/v2 carries charts/spark-operator-chart (`make spark-operator-chart`,
+# sha256-pinned). Point SPARK_OPERATOR_CHART elsewhere (a directory, .tgz or oci:// reference) to override.
+SPARK_OPERATOR_VERSION ?= 2.4.0
+SPARK_OPERATOR_SHA256 ?= 619a880b56a62bdf9fa593293d167e419b76d469659ca35e8a28de265abe3c61
+SPARK_OPERATOR_DIR ?= .cache/spark-operator/$(SPARK_OPERATOR_VERSION)
+SPARK_OPERATOR_CHART ?= $(SPARK_OPERATOR_DIR)/spark-operator-chart
 SPARK_OPERATOR_NAMESPACE ?= spark-operator
 SPARK_OPERATOR_ARGS ?=
 # Images: what build.sh tags (questlog/<component>:<chart appVersion>).
@@ -38,7 +41,7 @@ HELM_LDFLAGS := -s -w -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION
   -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$(HELM_K8S_MINOR) \
   -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$(HELM_K8S_MINOR)
 
-.PHONY: k8s-tools charts-sync charts-docs charts-check images images-dry-run images-smoke deploy undeploy kind-delete k8s-load k8s-operator
+.PHONY: k8s-tools spark-operator-chart charts-sync charts-docs charts-check images images-dry-run images-smoke deploy undeploy kind-delete k8s-load k8s-operator
 
 k8s-tools: ## Build helm and kind into .cache/bin (Go module proxy; cached: a second run does nothing)
 	@[[ -x $(HELM) ]] || rm -f $(K8S_BIN)/.helm-*
@@ -61,6 +64,23 @@ $(K8S_BIN)/.kind-$(KIND_VERSION):
 	$(KIND) version | grep -q '^kind $(KIND_VERSION) ' || { echo "kind reports $$($(KIND) version)" >&2; exit 1; }
 	@touch $@
 
+spark-operator-chart: $(SPARK_OPERATOR_DIR)/.done ## Fetch the spark-operator chart and CRDs (Go module proxy zip, sha256-checked) into .cache
+
+$(SPARK_OPERATOR_DIR)/.done:
+	@command -v unzip >/dev/null || { echo "spark-operator-chart: unzip is missing (apt-get install unzip)" >&2; exit 1; }
+	@mkdir -p $(SPARK_OPERATOR_DIR)
+	@echo "fetching spark-operator v$(SPARK_OPERATOR_VERSION) from the Go module proxy"
+	curl -fsSL --retry 3 -o $(SPARK_OPERATOR_DIR)/module.zip \
+	  https://proxy.golang.org/github.com/kubeflow/spark-operator/v2/@v/v$(SPARK_OPERATOR_VERSION).zip \
+	  || { echo "spark-operator-chart: could not download the module from proxy.golang.org" >&2; exit 1; }
+	echo "$(SPARK_OPERATOR_SHA256)  $(SPARK_OPERATOR_DIR)/module.zip" | sha256sum -c --quiet \
+	  || { echo "spark-operator-chart: checksum mismatch for v$(SPARK_OPERATOR_VERSION) (SPARK_OPERATOR_SHA256)" >&2; rm -f $(SPARK_OPERATOR_DIR)/module.zip; exit 1; }
+	rm -rf $(SPARK_OPERATOR_DIR)/unpack $(SPARK_OPERATOR_DIR)/spark-operator-chart
+	unzip -q $(SPARK_OPERATOR_DIR)/module.zip '*/charts/spark-operator-chart/*' -d $(SPARK_OPERATOR_DIR)/unpack
+	mv $(SPARK_OPERATOR_DIR)/unpack/github.com/kubeflow/spark-operator/v2@v$(SPARK_OPERATOR_VERSION)/charts/spark-operator-chart $(SPARK_OPERATOR_DIR)/
+	rm -rf $(SPARK_OPERATOR_DIR)/unpack $(SPARK_OPERATOR_DIR)/module.zip
+	@touch $@
+
 charts-sync: ## Copy stack/conf files into the charts (after changing the local stack's config)
 	@$(K8S_PY) k8s/tools/charts_sync.py
 
@@ -79,8 +99,7 @@ images-smoke: k8s-tools ## Run the chart's pods as Docker containers (loopback o
 images-dry-run: ## Assemble the image build contexts and print the docker commands, building nothing
 	images/build.sh --dry-run $(IMAGES)
 
-k8s-operator: k8s-tools ## Install spark-operator (SPARK_OPERATOR_CHART=<dir|tgz|oci ref>) as its own release
-	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "set SPARK_OPERATOR_CHART to the spark-operator chart $(SPARK_OPERATOR_VERSION): a local directory or .tgz, or an OCI reference (it cannot be fetched offline); see docs/kubernetes.md" >&2; exit 1; }
+k8s-operator: k8s-tools $(if $(filter $(SPARK_OPERATOR_DIR)/%,$(SPARK_OPERATOR_CHART)),spark-operator-chart) ## Install spark-operator (default: the fetched chart; or SPARK_OPERATOR_CHART=<dir|tgz|oci ref>) as its own release
 	$(HELM) --kube-context $(K8S_CONTEXT) upgrade --install spark-operator $(SPARK_OPERATOR_CHART) \
 	  $(if $(filter oci://%,$(SPARK_OPERATOR_CHART)),--version $(SPARK_OPERATOR_VERSION)) \
 	  --namespace $(SPARK_OPERATOR_NAMESPACE) --create-namespace \
@@ -88,7 +107,6 @@ k8s-operator: k8s-tools ## Install spark-operator (SPARK_OPERATOR_CHART=<dir|tgz
 	  --wait --timeout 10m $(SPARK_OPERATOR_ARGS)
 
 deploy: k8s-tools ## kind cluster (if missing), images, kind load, spark-operator, helm install, helm test, URLs
-	@[[ -n "$(SPARK_OPERATOR_CHART)" ]] || { echo "deploy: set SPARK_OPERATOR_CHART first (see make k8s-operator)" >&2; exit 1; }
 	@$(KIND) get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' \
 	  || $(KIND) create cluster --name $(KIND_CLUSTER) --config k8s/kind-config.yaml --wait 120s
 	$(MAKE) -f k8s/k8s.mk images

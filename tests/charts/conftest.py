@@ -33,6 +33,21 @@ VARIANTS: dict[str, list[str]] = {
     ],
 }
 
+SPARK_OPERATOR_CHART = ROOT / ".cache" / "spark-operator" / "2.4.0" / "spark-operator-chart"
+
+
+def spark_operator_crd(name: str) -> Path:
+    """Return a CRD file of the pinned spark-operator chart, fetching the chart first
+    (`make -f k8s/k8s.mk spark-operator-chart`, from the Go module proxy) when it is missing."""
+    path = SPARK_OPERATOR_CHART / "crds" / name
+    if not path.exists():
+        make = ["make", "-f", "k8s/k8s.mk", "spark-operator-chart"]
+        done = subprocess.run(make, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode or not path.exists():
+            pytest.fail(f"{path} is missing and `{' '.join(make)}` failed:\n{done.stdout}\n{done.stderr}")
+    return path
+
+
 sys.path.insert(0, str(ROOT / "k8s" / "tools"))
 
 

@@ -12,11 +12,11 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.charts.conftest import ROOT, load_yaml
+from tests.charts.conftest import load_yaml, spark_operator_crd
 
 # Oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest the validator knows.
 K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
-CRD = ROOT.parent / "shared" / "k8s-schemas" / "sparkoperator.k8s.io_sparkapplications.yaml"
+CRD = "sparkoperator.k8s.io_sparkapplications.yaml"
 CUSTOM_KINDS = {("sparkoperator.k8s.io/v1beta2", "SparkApplication")}
 
 
@@ -76,7 +76,7 @@ def strict_crd_schema(path: Path, version: str) -> dict[str, Any]:
 
 @functools.cache
 def spark_validator() -> jsonschema.Draft7Validator:
-    schema = strict_crd_schema(CRD, "v1beta2")
+    schema = strict_crd_schema(spark_operator_crd(CRD), "v1beta2")
     jsonschema.Draft7Validator.check_schema(schema)
     return jsonschema.Draft7Validator(schema)
 
