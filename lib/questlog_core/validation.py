@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,10 @@ def parse_rfc3339(value: str) -> datetime:
     frac = re.search(r"\.(\d+)", text)
     if frac and len(frac.group(1)) > 6:  # Python keeps microseconds; drop the rest
         text = text.replace(frac.group(0), "." + frac.group(1)[:6], 1)
-    return datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC)
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z")).astimezone(UTC)
+    except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-23:59 is past year 9999 in UTC
+        raise ValueError(f"time out of range once converted to UTC: {value!r}") from exc
 
 
 def format_rfc3339(value: datetime) -> str:
@@ -40,15 +42,24 @@ def _is_rfc3339(value: str) -> bool:
     return True
 
 
+# Canonical 8-4-4-4-12 hex only (either case; stored lower-case). uuid.UUID() alone also takes braces,
+# "urn:uuid:", hyphens anywhere, "+", "_", spaces and non-ASCII digits.
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
 def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) in (32, 36)
+    return _UUID.fullmatch(value) is not None
 
 
 FORMATS: dict[str, Callable[[str], bool]] = {"date-time": _is_rfc3339, "uuid": _is_uuid}
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """repr() of a client value cut to `limit` characters; containers by type and size only (a list
+    nested 1,000 levels deep would exceed Python's recursion limit)."""
+    if isinstance(value, dict | list):
+        return f"<{type(value).__name__} of {len(value)}>"
+    return repr(value)[:limit]
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,7 @@ class EventValidator:
             return Rejection(None, f"event must be a JSON object, got {type(event).__name__}")
         event_type = event.get("event_type")
         if not isinstance(event_type, str) or event_type not in self._checks:
-            shown = repr(event_type)[:80]
+            shown = short_repr(event_type)
             return Rejection("event_type", f"unknown event_type {shown}; known: {self._known}")
         try:
             self._checks[event_type](event)

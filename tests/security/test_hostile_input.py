@@ -97,6 +97,26 @@ CASES = [
         path="/purchase_a_weapon",
     ),
     Case("seed-array", b"[1, 2]", 400, "must be a JSON object", path="/enter_a_battle"),
+    # Past year 9999 / before year 1 once converted to UTC (an OverflowError and a 500 before).
+    Case("ts-overflow-high", _json(_event(event_ts="9999-12-31T23:59:59-23:59")), 400, "event_ts must be date-time"),
+    Case("ts-overflow-low", _json(_event(event_ts="0001-01-01T00:00:00+23:59")), 400, "event_ts must be date-time"),
+    # An event_type nested 990 levels deep (a RecursionError and a 500 before).
+    Case("deep-type", b'{"event_type":' + b"[" * 990 + b"]" * 990 + b',"user_id":"u"}', 400, "unknown event_type"),
+    Case(
+        "seed-deep-event-type",
+        b'{"event_type":' + b"[" * 990 + b"]" * 990 + b"}",
+        400,
+        "does not match endpoint",
+        path="/join_a_guild",
+    ),
+    # UUIDs in canonical 8-4-4-4-12 form only (uuid.UUID() takes all of these).
+    Case("uuid-urn", _json(_event(event_id=f"urn:uuid:{uuid.uuid4()}")), 400, "event_id must be"),
+    Case("uuid-hyphens", _json(_event(event_id="----" + uuid.uuid4().hex)), 400, "event_id must be uuid"),
+    Case("uuid-plus", _json(_event(event_id="+" + str(uuid.uuid4())[1:])), 400, "event_id must be uuid"),
+    Case("uuid-underscore", _json(_event(event_id=str(uuid.uuid4()).replace("-", "_"))), 400, "event_id must be uuid"),
+    Case("uuid-fullwidth", _json(_event(event_id="\uff11" + str(uuid.uuid4())[1:])), 400, "event_id must be uuid"),
+    Case("uuid-no-hyphens", _json(_event(event_id=uuid.uuid4().hex)), 400, "event_id must be uuid"),
+    Case("unknown-field-5000", _json(_event(**{"x" * 5000: 1})), 400, "unknown field(s)"),
 ]
 
 
@@ -125,6 +145,7 @@ def test_each_hostile_body_gets_a_clear_4xx_and_a_dead_letter(open_api: ApiServe
         assert case.says in records[0]["reason"], (case.name, records[0]["reason"])
         assert records[0]["endpoint"] == case.path
         assert len(records[0]["raw"]) <= 8192
+        assert records[0]["field"] is None or len(records[0]["field"]) <= 256, case.name
     stored = [e for e in open_api.events(0, timeout_s=2) if e["user_agent"].startswith(f"sec-{run}-")]
     assert stored == [], "nothing hostile was stored as an event"
 
@@ -239,3 +260,62 @@ def test_sql_looking_strings_reach_kafka_byte_for_byte(open_api: ApiServer):
     assert response.status_code == 202, response.text
     (stored,) = [e for e in open_api.events(1) if e["user_id"].endswith(marker)]
     assert stored["weapon_type"] == SQL and stored["user_id"] == f"{SQL}-{marker}"
+
+
+def test_server_set_fields_are_held_to_the_envelope_limits(open_api: ApiServer):
+    marker = uuid.uuid4().hex[:8]
+    agent = f"sec-ua-{marker}-" + "a" * 5000
+    response = requests.post(
+        f"{open_api.url}/v1/events", json=_event(user_id=f"ua-{marker}"), headers={"User-Agent": agent}, timeout=30
+    )
+    assert response.status_code == 202, response.text
+    (stored,) = [e for e in open_api.events(1) if e["user_id"] == f"ua-{marker}"]
+    assert len(stored["user_agent"]) == 512
+    assert stored["user_agent"].startswith(f"sec-ua-{marker}-aaa") and stored["user_agent"].endswith("…[truncated]")
+
+
+HOST_CASES = {
+    # Two Host headers reach the app joined by a comma; RFC 9112 says 400.
+    "duplicate-host": (b"Host: 127.0.0.1\r\nHost: evil.example\r\n", "more than one Host header"),
+    "long-host": (b"Host: " + b"h." * 150 + b"x\r\n", "Host header of 301 characters"),
+    "long-label": (b"Host: " + b"h" * 70 + b".example\r\n", "label over 63 characters"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOST_CASES))
+def test_bad_host_headers_get_400_and_a_dead_letter(open_api: ApiServer, name):
+    headers, says = HOST_CASES[name]
+    agent = f"sec-host-{name}-{uuid.uuid4().hex[:8]}"
+    body = _json(WEAPON)
+    request = (
+        b"POST /v1/events HTTP/1.1\r\n" + headers + b"User-Agent: " + agent.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+    )
+    raw = _raw_request(open_api.port, request)
+    assert _status(raw) == 400, raw[:300]
+    assert says.encode() in raw and b"application/json" in raw.split(b"\r\n\r\n", 1)[0]
+    dead = [d for d in open_api.dead_letters(1, timeout_s=30) if d["user_agent"] == agent]
+    assert len(dead) == 1 and says in dead[0]["reason"] and dead[0]["field"] == "host", dead
+    assert len(dead[0]["host"]) <= 256
+
+
+def test_malformed_chunk_size_gets_400_not_408(open_api: ApiServer):
+    agent = f"sec-chunk-{uuid.uuid4().hex[:8]}"
+    request = (
+        b"POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: " + agent.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        b"zz\r\n{}\r\n0\r\n\r\n"
+    )
+    raw = _raw_request(open_api.port, request)
+    assert _status(raw) == 400 and b"malformed chunked body" in raw, raw[:300]
+    dead = [d for d in open_api.dead_letters(1, timeout_s=30) if d["user_agent"] == agent]
+    assert len(dead) == 1 and "malformed chunked body" in dead[0]["reason"]
+
+
+def test_head_of_the_root_writes_nothing(open_api: ApiServer):
+    agent = f"sec-head-{uuid.uuid4().hex[:8]}"
+    assert requests.head(f"{open_api.url}/", headers={"User-Agent": agent}, timeout=10).status_code == 200
+    got = requests.get(f"{open_api.url}/", headers={"User-Agent": agent + "-get"}, timeout=10)
+    assert got.status_code == 202
+    agents = [e["user_agent"] for e in open_api.events(1) if (e["user_agent"] or "").startswith(agent)]
+    assert agents == [agent + "-get"], agents

@@ -234,3 +234,62 @@ def test_new_event_id_is_a_random_version_4_uuid():
     for event_id in ids:
         parsed = uuid.UUID(event_id)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, event_id)
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    [
+        "urn:uuid:6f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e80",
+        "----6f1d8c2e5b7a4e0c9a512d3f4b6c7e80",
+        "+f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e80",
+        "6f1d8c2e_5b7a_4e0c_9a51_2d3f4b6c7e80",
+        "\uff16f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e80",
+        "6f1d8c2e5b7a4e0c9a512d3f4b6c7e80",
+        "{6f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e8}",
+    ],
+)
+def test_only_canonical_uuids_are_event_ids(client, producer, event_id):
+    response = client.post("/v1/events", json={**WEAPON, "event_id": event_id})
+    assert response.status_code == 400 and response.get_json()["rejected"][0]["field"] == "event_id"
+    assert producer.values("events") == []
+
+
+@pytest.mark.parametrize("event_ts", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59"])
+def test_times_that_overflow_in_utc_are_refused_not_500(client, producer, event_ts):
+    response = client.post("/v1/events", json={**WEAPON, "event_ts": event_ts})
+    assert response.status_code == 400
+    assert response.get_json()["rejected"][0]["reason"] == "event_ts must be date-time"
+    assert len(producer.values("events.dlq")) == 1
+
+
+def test_deeply_nested_event_type_is_refused_not_500(client, producer):
+    nested = b"[" * 990 + b"]" * 990
+    for path, body in (("/v1/events", b'{"user_id":"u","event_type":%s}'), ("/join_a_guild", b'{"event_type":%s}')):
+        response = client.post(path, data=body % nested, content_type="application/json")
+        assert response.status_code == 400, (path, response.get_data()[:300])
+    assert len(producer.values("events.dlq")) == 2
+
+
+def test_server_set_fields_fit_the_envelope(client, producer):
+    assert client.post("/v1/events", json=WEAPON, headers={"User-Agent": "a" * 5003}).status_code == 202
+    agent = producer.values("events")[0]["user_agent"]
+    assert len(agent) == 512 and agent.endswith("…[truncated]")
+    fastjsonschema.validate(stored_schema("purchase_weapon"), producer.values("events")[0], formats=FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("host", "says"),
+    [("a.example,evil.example", "more than one Host header"), ("h" * 300, "300 characters"), ("h" * 64, "label")],
+)
+def test_unrecordable_host_is_400_with_a_dead_letter(client, producer, host, says):
+    response = client.post("/v1/events", json=WEAPON, headers={"Host": host})
+    assert response.status_code == 400 and says in response.get_json()["message"]
+    (dead,) = producer.values("events.dlq")
+    assert dead["field"] == "host" and says in dead["reason"] and len(dead["host"]) <= 256
+    assert producer.values("events") == []
+    assert client.get("/healthz", headers={"Host": host}).status_code == 200
+
+
+def test_head_of_the_root_logs_nothing(client, producer):
+    assert client.head("/").status_code == 200
+    assert producer.sent == []

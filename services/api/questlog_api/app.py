@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from questlog_api import metrics
 from questlog_api.auth import HEADER, key_matches
 from questlog_api.errors import ApiError, RateLimited, Unauthorized
+from questlog_api.events import guard_host
 from questlog_api.ingest import Ingestor
 from questlog_api.producer import DurableProducer
 from questlog_api.ratelimit import RateLimiter
@@ -55,6 +56,7 @@ def create_app(
     app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer)
     app.extensions["questlog.producer"] = producer
     app.register_blueprint(bp)
+    app.wsgi_app = guard_host(app.wsgi_app, app.extensions["questlog.ingestor"].host_limit)  # type: ignore[method-assign]
     if settings.proxy_hops:
         # Trust exactly this many proxies' X-Forwarded-For entries (counted from the right); a client
         # can prepend entries of its own but never replace the ones its proxies appended.

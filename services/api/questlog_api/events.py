@@ -34,6 +34,56 @@ class Outcome:
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
+TRUNCATED = "…[truncated]"
+
+
+def server_text(value: str | None, limit: int) -> str | None:
+    """Fit a server-set text field (User-Agent, Host) to its schema limit: cut, ending in TRUNCATED."""
+    if value is None or len(value) <= limit:
+        return value
+    return value[: limit - len(TRUNCATED)] + TRUNCATED
+
+
+_HOST_LABEL = 63
+# WSGI environ key: the Host header as sent, when guard_host replaced it so werkzeug can route.
+HOST_SENT = "questlog.host_sent"
+
+
+def guard_host(wsgi_app: Any, limit: int) -> Any:
+    """WSGI middleware: a Host werkzeug cannot route (a label over 63 characters fails its IDNA
+    encoding with a bare 400) is swapped for a placeholder, the original kept under HOST_SENT, so
+    the request reaches the API, which refuses it with a reason and a dead letter."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        host = environ.get("HTTP_HOST")
+        if host is not None and host_problem(host, limit):
+            environ[HOST_SENT] = host
+            environ["HTTP_HOST"] = "invalid-host.invalid"
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+def host_problem(host: str | None, limit: int) -> str | None:
+    """Why a Host header cannot be recorded as sent, or None. Duplicate Host headers reach the app
+    joined by commas (RFC 9112 says to answer those with 400); labels over 63 characters are not a
+    DNS name (and werkzeug cannot route them)."""
+    if host is None:
+        return None
+    if "," in host:
+        return "more than one Host header (or a comma in Host)"
+    if len(host) > limit:
+        return f"Host header of {len(host)} characters; the limit is {limit}"
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if any(len(label) > _HOST_LABEL for label in name.split(".")):
+        return f"Host header has a label over {_HOST_LABEL} characters"
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return "Host header is not a valid host name"
+    return None
+
+
 _DLQ_NAMESPACE = uuid.UUID("6f1d8c2e-5b7a-4e0c-9a51-2d3f4b6c7e80")
 
 
@@ -124,7 +174,7 @@ def dead_letter(
     return {
         "dlq_id": str(dlq_id),
         "reason": reason[:2048],
-        "field": field_name,
+        "field": server_text(field_name, 256),
         "event_type": _claimed(event, "event_type"),
         "event_id": _claimed(event, "event_id"),
         "user_id": _claimed(event, "user_id"),

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from flask import Request
+from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
 from questlog_core.validation import EventValidator
 
 from questlog_api import metrics
@@ -38,6 +39,15 @@ class Ingestor:
         self.settings = settings
         self.validator = validator
         self.producer = producer
+        envelope = validator.registry.envelope.properties
+        # Limits of the server-set fields, from the envelope schema (the stream holds records to them).
+        self.host_limit: int = envelope["host"]["maxLength"]
+        self.user_agent_limit: int = envelope["user_agent"]["maxLength"]
+
+    def refuse(self, ctx: RequestContext, reason: str, field_name: str | None = None) -> None:
+        """Record a request the API cannot take (a dead letter), then answer 400 naming why."""
+        self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, field_name)])
+        raise ApiError(reason, field=field_name)
 
     def read_body(self, request: Request, ctx: RequestContext) -> bytes:
         """Read the body within the size limit, or refuse it (recording the refusal)."""
@@ -48,6 +58,10 @@ class Ingestor:
         else:
             try:
                 body = request.stream.read(limit + 1)
+            except (InvalidChunkSize, ChunkMissingTerminator) as exc:  # a client error, not a timeout
+                reason = f"malformed chunked body: {exc}"
+                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256)])
+                raise ApiError(reason) from exc
             except OSError as exc:  # the worker's read deadline passed (slow client) or the client left
                 reason = f"body not received in time: {exc}"
                 self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256)])

@@ -8,9 +8,10 @@ from typing import Any
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
+from questlog_core.validation import short_repr
 
 from questlog_api import metrics
-from questlog_api.events import BodyError, RequestContext
+from questlog_api.events import HOST_SENT, BodyError, RequestContext, host_problem, server_text
 from questlog_api.ingest import Ingestor
 
 bp = Blueprint("api", __name__)
@@ -31,13 +32,21 @@ def _ingestor() -> Ingestor:
 
 
 def _context() -> RequestContext:
-    return RequestContext(
+    """What the request says besides its body, server-set fields fitted to their schema limits; a
+    Host header that cannot be recorded as sent is refused (400 and a dead letter)."""
+    ingestor = _ingestor()
+    host = request.environ.get(HOST_SENT, request.headers.get("Host"))
+    ctx = RequestContext(
         received_at=datetime.now(UTC),
-        host=request.headers.get("Host"),
-        user_agent=request.headers.get("User-Agent"),
+        host=server_text(host, ingestor.host_limit),
+        user_agent=server_text(request.headers.get("User-Agent"), ingestor.user_agent_limit),
         endpoint=request.path,
         request_id=g.get("request_id", ""),
     )
+    problem = host_problem(host, ingestor.host_limit)
+    if problem:
+        ingestor.refuse(ctx, problem, "host")
+    return ctx
 
 
 def _answer(body: dict[str, Any], status: int) -> Response:
@@ -57,7 +66,7 @@ def _seed_event(event_type: str, doc: Any) -> list[Any]:
         raise BodyError(f"body must be a JSON object of {event_type} attributes")
     claimed = attributes.get("event_type", event_type)
     if claimed != event_type:
-        raise BodyError(f"event_type {str(claimed)[:64]!r} does not match endpoint {request.path}")
+        raise BodyError(f"event_type {short_repr(claimed, 64)} does not match endpoint {request.path}")
     return [{**attributes, "event_type": event_type, "user_id": _seed_user(attributes)}]
 
 
@@ -84,7 +93,9 @@ for _path, _event_type in SEED_ACTIONS.items():
 
 @bp.get("/")
 def default_event() -> Response:
-    """Log a `default` event for a visit to the root, as the original API did."""
+    """Log a `default` event for a visit to the root, as the original API did (HEAD logs nothing)."""
+    if request.method == "HEAD":
+        return Response(b"", 200, mimetype="application/json")
     ctx = _context()
     event = {"event_type": "default", "user_id": _seed_user({})}
     return _answer(*_ingestor().ingest([event], ctx))
