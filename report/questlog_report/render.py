@@ -45,6 +45,16 @@ def html(sections: list[Section], generated: datetime | None = None) -> str:
     return "\n".join(parts)
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]|"})
+
+
+def md_text(value: str) -> str:
+    """Make text from the lake inert in Markdown: HTML escaped (a Markdown viewer renders raw HTML),
+    Markdown's emphasis, code, link and table characters backslash-escaped, newlines flattened."""
+    flat = " ".join(value.splitlines())
+    return escape(flat, quote=False).translate(_MD_SPECIAL)
+
+
 def markdown(sections: list[Section], generated: datetime | None = None) -> str:
     """Return the report as Markdown (tables, no charts)."""
     when = (generated or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
@@ -52,15 +62,15 @@ def markdown(sections: list[Section], generated: datetime | None = None) -> str:
     for s in sections:
         cols = s.result.columns
         out += [
-            f"## {s.title}",
+            f"## {md_text(s.title)}",
             "",
-            f"*{s.question}*",
+            f"*{md_text(s.question)}*",
             "",
-            f"**Finding:** {s.finding}",
+            f"**Finding:** {md_text(s.finding)}",
             "",
-            "| " + " | ".join(cols) + " |",
+            "| " + " | ".join(md_text(c) for c in cols) + " |",
             "|" + "---|" * len(cols),
         ]
-        out += ["| " + " | ".join(as_text(r[c]) for c in cols) + " |" for r in s.result.rows[:20]]
+        out += ["| " + " | ".join(md_text(as_text(r[c])) for c in cols) + " |" for r in s.result.rows[:20]]
         out.append("")
     return "\n".join(out)

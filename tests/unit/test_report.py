@@ -50,3 +50,14 @@ def test_empty_lake_still_renders():
     page = render.html(built)
     assert page.count("<section>") == len(sections.SECTIONS)
     assert "No battles in the lake yet." in render.markdown(built)
+
+
+def test_markdown_escapes_what_comes_from_the_lake():
+    hostile = "<script>alert(1)</script> | **bold** [link](http://x) `code`\nnext"
+    rows = [{"weapon_type": hostile, "purchases": 1, "gold_spent": 5, "avg_price": 5.0}]
+    results = {name: _result(name, rows if name == "weapons" else []) for name, _t, _m in sections.SECTIONS}
+    built = sections.build(results)
+    md = render.markdown(built)
+    assert "<script>" not in md and "&lt;script&gt;" in md
+    assert "[link](" not in md and "**bold**" not in md and "\nnext" not in md
+    assert r"\| \*\*bold\*\* \[link\](http://x) \`code\` next" in md
