@@ -13,7 +13,15 @@ from questlog_core.registry import default_registry
 from questlog_stream.dedup import deduplicate
 from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.session import jars
-from questlog_stream.transform import Lanes, decode, route_dead_letters, route_events, table_rows, with_lanes
+from questlog_stream.transform import (
+    Lanes,
+    decode,
+    lake_rows,
+    route_dead_letters,
+    route_events,
+    table_rows,
+    with_lanes,
+)
 from questlog_stream.validate import TimeLimits
 
 REG = default_registry()
@@ -78,7 +86,7 @@ def kafka_rows(spark, values, topic="events"):
 def routed(spark, values, topic="events"):
     decoded = decode(kafka_rows(spark, values, topic), PAYLOAD if topic == "events" else dead_letter_payload(REG))
     if topic == "events":
-        return route_events(decoded, REG, LAKE, BAD, PAYLOAD, LIMITS)
+        return route_events(decoded, REG, BAD, PAYLOAD, LIMITS)
     return route_dead_letters(decoded, REG, BAD, PAYLOAD, LIMITS)
 
 
@@ -151,7 +159,10 @@ def test_one_event_id_in_two_tables_dead_letters_the_later_copy(spark):
 def test_unselected_types_are_not_bad(spark):
     plain = {k: v for k, v in event(uid(4)).items() if k not in ("weapon_type", "gold_cost")}
     values = [{**plain, "event_type": "default"}]
-    assert routed(spark, values).count() == 0
+    rows = routed(spark, values)
+    assert [(r.table, r.bad) for r in rows.collect()] == [("default", None)]
+    kept = lake_rows(deduplicate(laned(spark, values), 3_600_000), [*LAKE, "bad_events"])
+    assert kept.count() == 0
 
 
 def test_malformed_records_become_bad_events_with_reason(spark):
@@ -245,7 +256,7 @@ def test_slow_lane_takes_old_event_times_backlog_and_bootstrap(spark):
             for i, v in enumerate(values)
         ]
     )
-    routed_rows = route_events(decode(rows, PAYLOAD), REG, LAKE, BAD, PAYLOAD, LIMITS)
+    routed_rows = route_events(decode(rows, PAYLOAD), REG, BAD, PAYLOAD, LIMITS)
     assert [r.slow for r in with_lanes(routed_rows, Lanes(35 * 60, 20 * 60)).orderBy("kafka_offset").collect()] == [
         False,
         True,
@@ -259,7 +270,7 @@ def test_slow_lane_takes_old_event_times_backlog_and_bootstrap(spark):
     backlog = spark.createDataFrame(
         [Row(topic="events", partition=0, offset=9, timestamp=now, value=json.dumps(old).encode())]
     )
-    backlog_rows = route_events(decode(backlog, PAYLOAD), REG, LAKE, BAD, PAYLOAD, LIMITS)
+    backlog_rows = route_events(decode(backlog, PAYLOAD), REG, BAD, PAYLOAD, LIMITS)
     assert [r.slow for r in with_lanes(backlog_rows, Lanes(35 * 60, 20 * 60)).collect()] == [True]
     assert [r.slow for r in with_lanes(backlog_rows, Lanes(35 * 60, 40 * 60)).collect()] == [False]
     until = int((now + timedelta(hours=1)).timestamp() * 1000)

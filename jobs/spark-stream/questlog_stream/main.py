@@ -16,7 +16,7 @@ from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.settings import Settings
 from questlog_stream.sink import LakeWriter
 from questlog_stream.tables import ensure_table, holds_rows
-from questlog_stream.transform import Lanes, decode, route_dead_letters, route_events, with_lanes
+from questlog_stream.transform import Lanes, decode, lake_rows, route_dead_letters, route_events, with_lanes
 from questlog_stream.validate import TimeLimits
 
 log = logging.getLogger("questlog_stream")
@@ -60,12 +60,12 @@ def run(settings: Settings) -> int:
     payload, bad_columns = event_payload(registry), writer.tables()["bad_events"]
     events = decode(source.where(source.topic == settings.topic), payload)
     dlq = decode(source.where(source.topic == settings.dlq_topic), dead_letter_payload(registry))
-    routed = route_events(events, registry, settings.event_types, bad_columns, payload, limits).unionByName(
+    routed = route_events(events, registry, bad_columns, payload, limits).unionByName(
         route_dead_letters(dlq, registry, bad_columns, payload, limits)
     )
     lanes = Lanes(int(settings.slow_lag_minutes * 60), int(settings.backlog_minutes * 60), layout.bootstrap_until_ms)
     query = (
-        deduplicate(with_lanes(routed, lanes), ttl_ms)
+        lake_rows(deduplicate(with_lanes(routed, lanes), ttl_ms), writer.tables())
         .writeStream.queryName("questlog-stream")
         .foreachBatch(writer)
         .option("checkpointLocation", settings.checkpoint)

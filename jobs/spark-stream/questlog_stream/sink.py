@@ -64,16 +64,19 @@ class LakeWriter:
         rows = batch.persist()
         try:
             plans = self.plan(rows)
+            planned = time.monotonic()
             if plans:
                 with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="append") as pool:
                     write = inheritable_thread_target(spark)(self._write)
                     futures = {t: pool.submit(write, t, rows, p, qid, batch_id) for t, p in plans.items()}
                     written = {t: f.result() for t, f in futures.items()}
                 log.info(
-                    "batch %d landed %s in %.2fs",
+                    "batch %d landed %s in %.2fs (dedup and plan %.2fs, appends %.2fs)",
                     batch_id,
                     ", ".join(f"{t}={n}" for t, n in sorted(written.items())),
                     time.monotonic() - started,
+                    planned - started,
+                    time.monotonic() - planned,
                 )
                 if self.settings.fault_hold_after_appends_seconds:
                     log.warning("fault injection: batch %d holds after its appends", batch_id)

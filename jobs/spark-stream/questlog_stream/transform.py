@@ -7,6 +7,7 @@ struct `bad` for bad_events rows). The dedup operator and the writer work on tha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column as SparkColumn
@@ -122,16 +123,19 @@ def _received(claimed: SparkColumn, limits: TimeLimits) -> SparkColumn:
 def route_events(
     decoded: DataFrame,
     registry: Registry,
-    lake_types: tuple[str, ...],
     bad_columns: list[Column],
     payload: StructType,
     limits: TimeLimits,
 ) -> DataFrame:
-    """Route decoded `events` records: usable ones to their table, the rest to bad_events with a reason."""
+    """Route decoded `events` records: usable ones to their table, the rest to bad_events with a reason.
+
+    Valid records of known types that do not land in the lake (e.g. `default`) keep their type as
+    `table`; `lake_rows` drops them after the dedup. No filter here: a filter on `problem` would be
+    pushed below the projections by the optimizer, which inlines `from_json(raw).field` for every
+    field the checks read (169 JSON parses per record, measured: 40 s per 51k records instead of 2 s).
+    """
     e = F.col("e")
-    checked = decoded.withColumn("problem", event_problem(registry, limits))
-    # Known types that do not land in the lake (e.g. `default`) are not bad: they are left out by design.
-    wanted = checked.where(F.col("problem").isNotNull() | e["event_type"].isin(*lake_types))
+    wanted = decoded.withColumn("problem", event_problem(registry, limits))
     usable = F.col("problem").isNull()
     received = _received(e["received_at"], limits)
     bad = _bad_struct(
@@ -212,6 +216,12 @@ def route_dead_letters(
         F.lit(None).cast(payload).alias("e"),
         bad.alias("bad"),
     )
+
+
+def lake_rows(deduped: DataFrame, tables: Iterable[str]) -> DataFrame:
+    """Rows bound for a lake table (or flagged as cross-table conflicts, which go to bad_events).
+    Applied after the dedup operator, which the optimizer cannot push a filter through."""
+    return deduped.where(F.col("table").isin(*tables) | F.col("conflict").isNotNull())
 
 
 def with_lanes(routed: DataFrame, lanes: Lanes) -> DataFrame:
