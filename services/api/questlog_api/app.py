@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from questlog_api import metrics
 from questlog_api.auth import HEADER, key_matches
 from questlog_api.errors import ApiError, RateLimited, Unauthorized
-from questlog_api.events import guard_host
+from questlog_api.events import HOST_PROBLEM, HOST_SENT, host_problem
 from questlog_api.ingest import Ingestor
 from questlog_api.producer import DurableProducer
 from questlog_api.ratelimit import RateLimiter
@@ -26,6 +26,24 @@ from questlog_api.routes import OPEN_PATHS, bp
 from questlog_api.settings import Settings
 
 log = logging.getLogger("questlog_api")
+
+
+def guard_host(wsgi_app: Any, limit: int) -> Any:
+    """WSGI middleware: judge the Host header once, under HOST_PROBLEM. A Host werkzeug cannot route
+    (a label over 63 characters fails its IDNA encoding with a bare 400) is swapped for a
+    placeholder, the original kept under HOST_SENT, so the request reaches the API, which refuses it
+    with a reason and a dead letter."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        host = environ.get("HTTP_HOST")
+        problem = host_problem(host, limit)
+        environ[HOST_PROBLEM] = problem
+        if problem:
+            environ[HOST_SENT] = host
+            environ["HTTP_HOST"] = "invalid-host.invalid"
+        return wsgi_app(environ, start_response)
+
+    return app
 
 
 def json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:

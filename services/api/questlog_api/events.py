@@ -45,23 +45,10 @@ def server_text(value: str | None, limit: int) -> str | None:
 
 
 _HOST_LABEL = 63
-# WSGI environ key: the Host header as sent, when guard_host replaced it so werkzeug can route.
+# WSGI environ keys set by the app's Host guard: the Host header as sent (when it was replaced so
+# werkzeug can route) and why it cannot be recorded (None when it can).
 HOST_SENT = "questlog.host_sent"
-
-
-def guard_host(wsgi_app: Any, limit: int) -> Any:
-    """WSGI middleware: a Host werkzeug cannot route (a label over 63 characters fails its IDNA
-    encoding with a bare 400) is swapped for a placeholder, the original kept under HOST_SENT, so
-    the request reaches the API, which refuses it with a reason and a dead letter."""
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        host = environ.get("HTTP_HOST")
-        if host is not None and host_problem(host, limit):
-            environ[HOST_SENT] = host
-            environ["HTTP_HOST"] = "invalid-host.invalid"
-        return wsgi_app(environ, start_response)
-
-    return app
+HOST_PROBLEM = "questlog.host_problem"
 
 
 def host_problem(host: str | None, limit: int) -> str | None:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, g, request
 from questlog_core.validation import short_repr
 
 from questlog_api import metrics
-from questlog_api.events import HOST_SENT, BodyError, RequestContext, host_problem, server_text
+from questlog_api.events import HOST_PROBLEM, HOST_SENT, BodyError, RequestContext, host_problem, server_text
 from questlog_api.ingest import Ingestor
 
 bp = Blueprint("api", __name__)
@@ -43,7 +43,9 @@ def _context() -> RequestContext:
         endpoint=request.path,
         request_id=g.get("request_id", ""),
     )
-    problem = host_problem(host, ingestor.host_limit)
+    # Judged once by the app's Host guard; a WSGI stack without it judges here.
+    environ = request.environ
+    problem = environ[HOST_PROBLEM] if HOST_PROBLEM in environ else host_problem(host, ingestor.host_limit)
     if problem:
         ingestor.refuse(ctx, problem, "host")
     return ctx

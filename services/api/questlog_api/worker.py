@@ -196,10 +196,6 @@ class DeadlineThreadWorker(ThreadWorker):  # type: ignore[misc]
         fs = self.tpool.submit(self.handle, conn)
         self._wrap_future(fs, conn)
 
-    def enqueue_req(self, conn: TConn) -> None:  # not reached: requests start in on_client_socket_readable
-        conn.sock.start_request()
-        super().enqueue_req(conn)
-
     def _log_evictions(self) -> None:
         """Say, at most every 10 s, how many connections were evicted to admit new ones."""
         count, at = self._evicted_logged
