@@ -3,7 +3,9 @@
 # mounts (stack/conf/kafka/server.properties rendered for the cluster), format the log directory on
 # the first start only, then exec the broker so that SIGTERM reaches the JVM (clean shutdown).
 # Env: POD_NAME (default: hostname; its ordinal is node.id unless KAFKA_NODE_ID), KAFKA_CLUSTER_ID,
-#      KAFKA_HEAP (512m), KAFKA_CONFIG_TEMPLATE (/etc/questlog/kafka).
+#      KAFKA_HEAP (512m), KAFKA_CONFIG_TEMPLATE (/etc/questlog/kafka), KAFKA_CREDENTIALS_DIR (when the
+#      chart locks Kafka: the mounted Secret; its admin-password becomes the super user's SCRAM
+#      credential in the metadata when the volume is formatted).
 set -euo pipefail
 template=${KAFKA_CONFIG_TEMPLATE:-/etc/questlog/kafka}
 conf=/var/lib/questlog/conf/kafka
@@ -19,10 +21,16 @@ cp "$template/log4j2.xml" "$template/tools-log4j2.xml" "$conf/"
 log_dir=$(sed -n 's/^log\.dirs=//p' "$conf/server.properties" | tail -n 1)
 java=(java -cp "$KAFKA_HOME/lib/*")
 
+scram=()
+if [[ -n ${KAFKA_CREDENTIALS_DIR:-} ]]; then
+  admin_password=$(<"$KAFKA_CREDENTIALS_DIR/admin-password")
+  scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$admin_password]")
+fi
+
 if [[ ! -f $log_dir/meta.properties ]]; then
   echo "kafka: formatting $log_dir (node $node_id, cluster ${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID})" >&2
   "${java[@]}" -Xmx256m -Dlog4j2.configurationFile="$conf/tools-log4j2.xml" \
-    kafka.tools.StorageTool format --cluster-id "$KAFKA_CLUSTER_ID" --config "$conf/server.properties"
+    kafka.tools.StorageTool format --cluster-id "$KAFKA_CLUSTER_ID" --config "$conf/server.properties" "${scram[@]}"
 fi
 
 heap=${KAFKA_HEAP:-512m}

@@ -64,7 +64,7 @@ def env_of(objects, kind, name):
     if kind == "ConfigMap":
         return by_kind(objects, "ConfigMap")[name]["data"]
     app = by_kind(objects, "SparkApplication")[name]
-    return {e["name"]: e["value"] for e in app["spec"]["driver"]["env"]}
+    return {e["name"]: e["value"] for e in app["spec"]["driver"]["env"] if "value" in e}
 
 
 def test_api_settings_point_at_the_release(objects):
@@ -92,6 +92,14 @@ def test_stream_settings_point_at_the_release(objects):
     assert (settings.catalog, settings.namespace) == ("lake", "game")
     source = (ROOT / "jobs/spark-stream/questlog_stream/settings.py").read_text()
     for name in env:
+        if name.startswith("QUESTLOG_STREAM_KAFKA_"):  # Kafka client properties, passed through
+            assert name.removeprefix("QUESTLOG_STREAM_KAFKA_").lower().replace("_", ".") in (
+                "security.protocol",
+                "sasl.mechanism",
+                "sasl.username",
+                "sasl.password.file",
+            ), name
+            continue
         assert f'"{name.removeprefix("QUESTLOG_STREAM_")}"' in source, f"{name} is not a setting of the job"
 
 
@@ -109,7 +117,7 @@ def test_trino_metastore_and_hadoop_configs_point_at_the_release(objects):
     assert core.rindex("hdfs://ql-hdfs-namenode:8020") > core.rindex("hdfs://127.0.0.1:8020")
     kafka = maps["ql-kafka"]["data"]["server.properties"]
     assert "127.0.0.1" not in kafka.split("# Kubernetes overrides")[0].replace("# Loopback only", "")
-    assert "listeners=PLAINTEXT://:9092,CONTROLLER://:9093" in kafka
+    assert "listeners=CLIENT://:9092,CONTROLLER://:9093" in kafka  # locked by default (test_access.py)
 
 
 def test_spark_version_is_the_pinned_one(objects):

@@ -22,6 +22,8 @@ spec:
     runAsNonRoot: true
     runAsUser: 10001
     runAsGroup: 10001
+    # the mounted Secrets (mode 0440) belong to this group
+    fsGroup: 10001
     seccompProfile:
       type: RuntimeDefault
   containers:
@@ -48,6 +50,8 @@ spec:
           value: {{ $ctx.Values.tests.pipelineTimeoutSeconds | quote }}
         - name: PYTHONDONTWRITEBYTECODE
           value: "1"
+        {{- /* The checks use the API's Kafka user: Describe on the pipeline's topics, nothing more. */ -}}
+        {{- include "questlog.kafkaClientEnv" (list $ctx "TEST_" "api") | nindent 8 }}
         {{- if $auth.enabled }}
         - name: TEST_API_KEY_FILE
           value: /etc/questlog/api-keys/keys
@@ -71,6 +75,7 @@ spec:
           mountPath: /etc/questlog/api-keys
           readOnly: true
         {{- end }}
+        {{- include "questlog.kafkaCredentialsMount" $ctx | nindent 8 }}
   volumes:
     - name: tests
       configMap:
@@ -84,4 +89,5 @@ spec:
         secretName: {{ include "questlog.apiKeysSecret" $ctx }}
         defaultMode: 0440
     {{- end }}
+    {{- include "questlog.kafkaCredentialsVolume" (list $ctx "api") | nindent 4 }}
 {{- end -}}

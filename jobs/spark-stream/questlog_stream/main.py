@@ -54,6 +54,9 @@ def run(settings: Settings) -> int:
         .option("failOnDataLoss", "true")
         .option("maxOffsetsPerTrigger", settings.max_offsets_per_trigger)
         .option("kafka.isolation.level", "read_committed")
+        # Consumer groups questlog-stream-*: what a locked Kafka's ACLs let the stream use.
+        .option("groupIdPrefix", "questlog-stream")
+        .options(**settings.kafka_options())
         .load()
     )
     limits = TimeLimits(settings.max_event_age_hours, settings.max_event_future_hours)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 PREFIX = "QUESTLOG_STREAM_"
 
@@ -75,6 +75,10 @@ class Settings:
     driver_memory: str = "1g"
     shuffle_partitions: int = 2
     starting_offsets: str = "earliest"
+    # Extra Kafka client properties, from QUESTLOG_STREAM_KAFKA_* (as the API's QUESTLOG_API_KAFKA_*:
+    # QUESTLOG_STREAM_KAFKA_SASL_MECHANISM -> sasl.mechanism; a name ending in _FILE is read from that
+    # file when the job starts: QUESTLOG_STREAM_KAFKA_SASL_PASSWORD_FILE); see kafka_options().
+    kafka: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +123,11 @@ class Settings:
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
             shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
             starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
+            kafka={
+                k[len(PREFIX + "KAFKA_") :].lower().replace("_", "."): v
+                for k, v in env.items()
+                if k.startswith(PREFIX + "KAFKA_") and v
+            },
         )
 
     def check(self) -> None:
@@ -128,6 +137,42 @@ class Settings:
                 f"{PREFIX}SLOW_LAG_MINUTES + {PREFIX}BACKLOG_MINUTES must not exceed {PREFIX}STATE_TTL_MINUTES "
                 "(a resend that is neither slow nor in the state would escape dedup)"
             )
+
+    def kafka_options(self) -> dict[str, str]:
+        """Options of Spark's Kafka source (`kafka.`-prefixed Java client properties). librdkafka's
+        `sasl.username`/`sasl.password` (the names the API and the chart use) become the Java
+        client's `sasl.jaas.config` for the SCRAM or PLAIN mechanism."""
+        props = {}
+        for key, value in self.kafka.items():
+            if key.endswith(".file"):  # QUESTLOG_STREAM_KAFKA_<NAME>_FILE: the value is in that file
+                name = f"{PREFIX}KAFKA_{key.upper().replace('.', '_')}"
+                try:
+                    with open(value) as f:
+                        props[key.removesuffix(".file")] = f.read().rstrip("\n")
+                except OSError as exc:
+                    raise SettingsError(f"{name} cannot be read: {exc}") from exc
+            else:
+                props[key] = value
+        user, password = props.pop("sasl.username", None), props.pop("sasl.password", None)
+        if (user is None) != (password is None):
+            raise SettingsError(f"{PREFIX}KAFKA_SASL_USERNAME and {PREFIX}KAFKA_SASL_PASSWORD go together")
+        if user is not None and password is not None:
+            mechanism = props.get("sasl.mechanism", "")
+            modules = {
+                "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+                "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+                "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+            }
+            if mechanism not in modules:
+                raise SettingsError(
+                    f"{PREFIX}KAFKA_SASL_MECHANISM must be one of {', '.join(modules)} with a user name, "
+                    f"got {mechanism!r}"
+                )
+            quote = lambda value: '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
+            props["sasl.jaas.config"] = (
+                f"{modules[mechanism]} required username={quote(user)} password={quote(password)};"
+            )
+        return {f"kafka.{k}": v for k, v in props.items()}
 
     def table(self, name: str) -> str:
         """Return the fully qualified Spark name of a lake table."""

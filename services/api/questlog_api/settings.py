@@ -38,6 +38,26 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
+def _kafka_properties(env: Mapping[str, str]) -> dict[str, str]:
+    """librdkafka properties from QUESTLOG_API_KAFKA_<NAME> (`_` -> `.`, lower case); a variable
+    ending in `_FILE` names a file holding the value (secrets mounted as files, e.g.
+    QUESTLOG_API_KAFKA_SASL_PASSWORD_FILE -> sasl.password)."""
+    out = {}
+    for name, value in env.items():
+        if not name.startswith(PREFIX + "KAFKA_"):
+            continue
+        key = name[len(PREFIX + "KAFKA_") :]
+        if key.endswith("_FILE"):
+            key = key.removesuffix("_FILE")
+            try:
+                with open(value) as f:
+                    value = f.read().rstrip("\n")
+            except OSError as exc:
+                raise SettingsError(f"{name} cannot be read: {exc}") from exc
+        out[key.lower().replace("_", ".")] = value
+    return out
+
+
 def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
     keys = [k.strip() for k in env.get(PREFIX + "KEYS", "").split(",") if k.strip()]
     path = env.get(PREFIX + "KEYS_FILE")
@@ -74,7 +94,7 @@ class Settings:
     rate_limit_slots: int = 65536
     rate_limit_file: str | None = None
     proxy_hops: int = 0
-    producer_config: Mapping[str, str] = field(default_factory=dict)
+    producer_config: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.auth_enabled and not self.api_keys:
@@ -87,11 +107,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read QUESTLOG_API_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
-        extra = {
-            k[len(PREFIX + "KAFKA_") :].lower().replace("_", "."): v
-            for k, v in env.items()
-            if k.startswith(PREFIX + "KAFKA_")
-        }
+        extra = _kafka_properties(env)
         return cls(
             bootstrap_servers=env.get(PREFIX + "BOOTSTRAP_SERVERS", cls.bootstrap_servers),
             topic=env.get(PREFIX + "TOPIC", cls.topic),

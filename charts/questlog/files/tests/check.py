@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 from typing import Any
 
 
@@ -58,7 +59,16 @@ def trino(sql: str) -> list[list[Any]]:
 def check_kafka() -> str:
     from confluent_kafka.admin import AdminClient
 
-    topics = AdminClient({"bootstrap.servers": ENV["TEST_KAFKA"]}).list_topics(timeout=20).topics
+    config = {"bootstrap.servers": ENV["TEST_KAFKA"]}
+    # TEST_KAFKA_SASL_USERNAME -> sasl.username, as the API reads QUESTLOG_API_KAFKA_* (locked Kafka);
+    # a name ending in _FILE is a file holding the value (the mounted Secret).
+    for name, value in ENV.items():
+        if name.startswith("TEST_KAFKA_"):
+            key = name[len("TEST_KAFKA_") :]
+            if key.endswith("_FILE"):
+                key, value = key.removesuffix("_FILE"), Path(value).read_text().rstrip("\n")
+            config[key.lower().replace("_", ".")] = value
+    topics = AdminClient(config).list_topics(timeout=20).topics
     wanted = {ENV["TEST_TOPIC"], ENV["TEST_DLQ_TOPIC"]}
     missing = wanted - set(topics)
     assert not missing, f"topics missing: {sorted(missing)} (have {sorted(topics)})"

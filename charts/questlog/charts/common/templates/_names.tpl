@@ -42,3 +42,69 @@ Usage: include "questlog.endpoint" (list $ "kafka" "kafka")  ->  rel-kafka:9092
 {{- include "questlog.componentName" (list . "api-keys") -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Name of the Secret with the Kafka users' passwords (global.kafkaAuth). */}}
+{{- define "questlog.kafkaSecret" -}}
+{{- $auth := .Values.global.kafkaAuth | default dict -}}
+{{- if $auth.existingSecret -}}
+{{- $auth.existingSecret -}}
+{{- else -}}
+{{- include "questlog.componentName" (list . "kafka-credentials") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* true when Kafka is locked (global.kafkaAuth.enabled), else empty. */}}
+{{- define "questlog.kafkaAuth" -}}
+{{- if (.Values.global.kafkaAuth | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Where a pod mounts the Kafka credentials Secret (only the keys it needs). */}}
+{{- define "questlog.kafkaCredentialsDir" -}}/etc/questlog/kafka-credentials{{- end -}}
+
+{{/*
+Environment entries of a Kafka client authenticating as one user (SASL/SCRAM-SHA-512), in the
+librdkafka property names the API and the stream both read (<PREFIX>KAFKA_SASL_USERNAME -> sasl.username;
+a name ending in _FILE is read from that file: the password comes from the mounted Secret).
+Usage: include "questlog.kafkaClientEnv" (list $ "QUESTLOG_API_" "api")
+*/}}
+{{- define "questlog.kafkaClientEnv" -}}
+{{- $ctx := index . 0 -}}
+{{- $prefix := index . 1 -}}
+{{- $user := index . 2 -}}
+{{- if include "questlog.kafkaAuth" $ctx }}
+- name: {{ $prefix }}KAFKA_SECURITY_PROTOCOL
+  value: SASL_PLAINTEXT
+- name: {{ $prefix }}KAFKA_SASL_MECHANISM
+  value: SCRAM-SHA-512
+- name: {{ $prefix }}KAFKA_SASL_USERNAME
+  value: {{ $user }}
+- name: {{ $prefix }}KAFKA_SASL_PASSWORD_FILE
+  value: {{ include "questlog.kafkaCredentialsDir" $ctx }}/{{ $user }}-password
+{{- end }}
+{{- end -}}
+
+{{/* The volume of the Kafka credentials Secret, with the keys of the given users only.
+Usage: include "questlog.kafkaCredentialsVolume" (list $ "api") */}}
+{{- define "questlog.kafkaCredentialsVolume" -}}
+{{- $ctx := index . 0 -}}
+{{- if include "questlog.kafkaAuth" $ctx }}
+- name: kafka-credentials
+  secret:
+    secretName: {{ include "questlog.kafkaSecret" $ctx }}
+    defaultMode: 0440
+    items:
+      {{- range $user := rest . }}
+      - key: {{ $user }}-password
+        path: {{ $user }}-password
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The mount of that volume (read-only). */}}
+{{- define "questlog.kafkaCredentialsMount" -}}
+{{- if include "questlog.kafkaAuth" . }}
+- name: kafka-credentials
+  mountPath: {{ include "questlog.kafkaCredentialsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}

@@ -21,6 +21,32 @@
   "share.coordinator.state.topic.replication.factor" $rf
   "share.coordinator.state.topic.min.isr" $isr
 -}}
+{{- if include "questlog.kafkaAuth" . -}}
+{{- /* Passwords never enter the ConfigMap: the broker reads them from the mounted Secret (DirectoryConfigProvider). */ -}}
+{{- $dir := include "questlog.kafkaCredentialsDir" . -}}
+{{- $admin := printf "${dir:%s:admin-password}" $dir -}}
+{{- $controller := printf "${dir:%s:controller-password}" $dir -}}
+{{- $scram := printf "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"admin\" password=\"%s\";" $admin -}}
+{{- $plain := printf "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"controller\" password=\"%s\" user_controller=\"%s\";" $controller $controller -}}
+{{- $overrides = mergeOverwrite $overrides (dict
+  "listeners" (printf "CLIENT://:%v,CONTROLLER://:9093" .Values.global.ports.kafka)
+  "advertised.listeners" (printf "CLIENT://@POD_NAME@.%s.%s:%v" $headless $domain .Values.global.ports.kafka)
+  "listener.security.protocol.map" "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+  "inter.broker.listener.name" "CLIENT"
+  "sasl.mechanism.inter.broker.protocol" "SCRAM-SHA-512"
+  "sasl.mechanism.controller.protocol" "PLAIN"
+  "listener.name.client.sasl.enabled.mechanisms" "SCRAM-SHA-512"
+  "listener.name.client.scram-sha-512.sasl.jaas.config" $scram
+  "listener.name.controller.sasl.enabled.mechanisms" "PLAIN"
+  "listener.name.controller.plain.sasl.jaas.config" $plain
+  "config.providers" "dir"
+  "config.providers.dir.class" "org.apache.kafka.common.config.provider.DirectoryConfigProvider"
+  "config.providers.dir.param.allowed.paths" $dir
+  "authorizer.class.name" "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+  "allow.everyone.if.no.acl.found" "false"
+  "super.users" "User:admin;User:controller"
+) -}}
+{{- end -}}
 {{- include "questlog.renderConfig" (dict "ctx" . "file" "files/server.properties" "format" "properties"
       "vars" (dict "QL_VAR" "/var/lib/questlog")
       "overrides" (merge (deepCopy .Values.config) $overrides)) -}}
