@@ -10,6 +10,7 @@ import fastjsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from questlog_api.app import create_app
 from questlog_api.settings import Settings
 from questlog_core.registry import default_registry
@@ -155,11 +156,35 @@ def test_auth_rejects_without_logging_events(producer):
     assert c.post("/v1/events", json=WEAPON, headers={"X-Api-Key": "k2"}).status_code == 202
 
 
+def sample(client, family: str, **labels: str) -> float:
+    """Return one sample's value from the metrics page (0 when the series does not exist yet)."""
+    for metric in text_string_to_metric_families(client.get("/metrics").data.decode()):
+        if metric.name == family:
+            for s in metric.samples:
+                if s.name == f"{family}_total" and s.labels == labels:
+                    return float(s.value)
+    return 0.0
+
+
 def test_health_ready_metrics(client):
     assert client.get("/healthz").data == b"ok"
     assert client.get("/readyz").get_json()["status"] == "ready"
-    client.post("/v1/events", json=WEAPON)
-    assert b"questlog_api_events_accepted_total" in client.get("/metrics").data
+    # The counters are process-wide (other tests move them too): compare before and after.
+    accepted = sample(client, "questlog_api_events_accepted", event_type="purchase_weapon")
+    rejected = sample(client, "questlog_api_events_rejected", event_type="purchase_weapon")
+    batch = [WEAPON, WEAPON, {**WEAPON, "gold_cost": "free"}]
+    assert client.post("/v1/events", json=batch).status_code == 202
+    assert sample(client, "questlog_api_events_accepted", event_type="purchase_weapon") == accepted + 2
+    assert sample(client, "questlog_api_events_rejected", event_type="purchase_weapon") == rejected + 1
+
+
+def test_undelivered_events_are_not_counted_as_accepted():
+    client = create_app(Settings(access_log=False), FakeProducer(fail=True)).test_client()
+    accepted = sample(client, "questlog_api_events_accepted", event_type="purchase_weapon")
+    errors = sample(client, "questlog_api_kafka_errors", kind="delivery")
+    assert client.post("/v1/events", json=[WEAPON, WEAPON]).status_code == 503
+    assert sample(client, "questlog_api_events_accepted", event_type="purchase_weapon") == accepted
+    assert sample(client, "questlog_api_kafka_errors", kind="delivery") == errors + 2
 
 
 def test_openapi_document_matches_routes(client):
