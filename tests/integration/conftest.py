@@ -14,13 +14,14 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from questlog_stack import health
 
+from tests.conftest import mark_tier
+
 BOOTSTRAP = "127.0.0.1:9092"
 WEBHDFS = "http://127.0.0.1:9870/webhdfs/v1"
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.integration)
+    mark_tier(items, __file__, pytest.mark.integration)
 
 
 def require(name: str, probe: Any) -> None:
