@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
+
+
+def mark_tier(items: list[pytest.Item], conftest: str, marker: pytest.MarkDecorator) -> None:
+    """Mark the tests under a conftest's directory only: pytest hands every conftest's
+    pytest_collection_modifyitems all the items of the session, not just its own."""
+    folder = Path(conftest).resolve().parent
+    for item in items:
+        if folder in item.path.resolve().parents:
+            item.add_marker(marker)
 
 
 def pytest_collection_modifyitems(config, items):

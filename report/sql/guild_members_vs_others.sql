@@ -24,7 +24,7 @@ select
     case when m.user_id is null then 'not in a guild' else 'guild member' end as segment,
     count(*) as players,
     round(1.0 * coalesce(sum(s.gold), 0) / count(*), 1) as gold_per_player,
-    round(1.0 * sum(b.won) / nullif(sum(b.fought), 0), 4) as win_rate
+    round(cast(sum(b.won) as double) / nullif(sum(b.fought), 0), 4) as win_rate
 from players as p
 left join members as m on m.user_id = p.user_id
 left join spend as s on s.user_id = p.user_id

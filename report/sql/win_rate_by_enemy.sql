@@ -8,7 +8,7 @@ select
     count(*) as battles,
     count_if(outcome = 'won') as wins,
     count_if(outcome = 'lost') as losses,
-    round(1.0 * count_if(outcome = 'won') / count(*), 4) as win_rate
+    round(cast(count_if(outcome = 'won') as double) / count(*), 4) as win_rate
 from battles
 group by enemy
 order by battles desc

@@ -15,6 +15,7 @@ from questlog_stack.services import services
 
 from tests.chaos.results import Results
 from tests.chaos.scenario import PATHS
+from tests.conftest import mark_tier
 from tests.integration.conftest import hdfs_is_up, trino_cursor  # noqa: F401 - fixtures
 
 # The soak's length when QUESTLOG_SOAK_SECONDS is unset: the 15 minutes when it runs by itself,
@@ -24,8 +25,7 @@ soak_default = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        item.add_marker(pytest.mark.chaos)
+    mark_tier(items, __file__, pytest.mark.chaos)
     alone = all("test_soak" in item.nodeid for item in items)
     config.stash[soak_default] = SOAK_ALONE_S if alone else SOAK_IN_CHAOS_S
 

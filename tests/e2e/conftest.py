@@ -14,6 +14,7 @@ import pytest
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
+from tests.conftest import mark_tier
 from tests.integration.conftest import hdfs_is_up, query, require, trino_cursor, wait_for  # noqa: F401 - fixtures
 
 API = "http://127.0.0.1:5000"
@@ -23,8 +24,7 @@ HEADERS = {"X-Api-Key": os.environ["QUESTLOG_E2E_API_KEY"]} if os.environ.get("Q
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.e2e)
+    mark_tier(items, __file__, pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,22 @@ def test_report_numbers_equal_ground_truth(simulated):
     for r in results["guilds"].rows:
         joins[r["guild_name"]] = joins.get(r["guild_name"], 0) + r["joins"]
     assert joins == tables["join_guild"]["by_guild"]
+    # Win rates, the non-guild segment, daily activity and spend by network (the rest of the questions).
+    for r in results["win_rate_by_enemy"].rows:
+        assert float(r["win_rate"]) == pytest.approx(r["wins"] / r["battles"], abs=6e-5)
+    others = truth["segments"]["others"]
+    assert segments["not in a guild"]["players"] == others["players"]
+    for name, seg in (("guild member", members), ("not in a guild", others)):
+        assert float(segments[name]["gold_per_player"]) == pytest.approx(seg.get("gold", 0) / seg["players"], abs=0.06)
+        if seg.get("battles"):
+            assert float(segments[name]["win_rate"]) == pytest.approx(seg["wins"] / seg["battles"], abs=6e-5)
+    assert {r["day"]: r["events"] for r in results["daily_activity"].rows} == truth["by_day"]
+    gold = Counter[str]()
+    for host, spent in tables["purchase_weapon"]["gold_by_host"].items():
+        gold[".".join(host.split(":")[0].split(".")[-2:])] += spent
+    spend = {r["host_domain"]: r["gold_spent"] for r in results["spend_by_host"].rows}
+    assert len(spend) == min(15, len(gold))
+    assert spend.items() <= gold.items()
 
 
 def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
@@ -107,8 +124,11 @@ def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
     ]
     dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]
-    console_errors = [line for line in dom.stderr.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
-    assert console_errors == []
+    # The report is static (inline SVG, no script), so a console check could never fail: assert the
+    # page stays script-free and self-contained instead (it is mailed and opened offline).
+    html = page.read_text()
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "the page loads nothing from the network"
     charts = [s for s in built if s.chart]
     assert len(charts) == len(built), "every section has a chart"
     rendered = re.findall(r'<svg[^>]*class="chart"', dom.stdout)

@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 import requests
 import trino
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 from questlog_stack import health
+
+from tests.conftest import mark_tier
 
 BOOTSTRAP = "127.0.0.1:9092"
 WEBHDFS = "http://127.0.0.1:9870/webhdfs/v1"
 
 
 def pytest_collection_modifyitems(items):
-    for item in items:
-        item.add_marker(pytest.mark.integration)
+    mark_tier(items, __file__, pytest.mark.integration)
 
 
 def require(name: str, probe: Any) -> None:
@@ -54,33 +55,53 @@ def topic(admin: AdminClient) -> Iterator[str]:
     admin.delete_topics([name])[name].result(30)
 
 
+def end_offsets(consumer: Consumer, topic: str) -> dict[int, tuple[int, int]]:
+    """Return (low, high) watermarks of every partition of a topic, asked of the broker now."""
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    assert partitions, f"topic {topic} has no partitions (does it exist?)"
+    return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10, cached=False) for p in partitions}
+
+
 def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]:
-    """Read a topic from the start until `expected` messages arrived or the time is up."""
+    """Read a topic from the start until `expected` messages arrived and every partition is read to
+    its end offset (asked of the broker on the call, so after the request under test, and again once
+    `expected` is reached): a message stored beyond `expected`, a duplicate, is then always seen.
+
+    With `expected=0` this proves nothing was stored: it fails when the end cannot be reached in time
+    rather than returning an empty list it did not check.
+    """
     consumer = Consumer(
         {
             "bootstrap.servers": BOOTSTRAP,
             "group.id": f"t-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
     messages: list[Any] = []
     deadline = time.monotonic() + timeout_s
     try:
-        while len(messages) < expected and time.monotonic() < deadline:
-            msg = consumer.poll(0.5)
-            if msg is not None and msg.error() is None:
-                messages.append(msg)
-        # Linger briefly: more than expected would be a duplicate.
-        extra_deadline = time.monotonic() + 1.0
-        while time.monotonic() < extra_deadline:
+        ends = end_offsets(consumer, topic)
+        # Assigned by hand from the first offset: no group join to wait for, the assignment is complete.
+        consumer.assign([TopicPartition(topic, p, low) for p, (low, _high) in ends.items()])
+        next_offset = {p: low for p, (low, _high) in ends.items()}
+        refreshed = False
+        while time.monotonic() < deadline:
+            at_end = all(next_offset[p] >= high for p, (_low, high) in ends.items())
+            if at_end and len(messages) >= expected:
+                if refreshed:
+                    return messages
+                ends, refreshed = end_offsets(consumer, topic), True
+                continue
             msg = consumer.poll(0.2)
             if msg is not None and msg.error() is None:
                 messages.append(msg)
+                next_offset[msg.partition()] = msg.offset() + 1
+        if len(messages) < expected:
+            return messages  # the caller's count assertion names what is missing
+        behind = {p: (next_offset[p], high) for p, (_low, high) in ends.items() if next_offset[p] < high}
+        raise AssertionError(f"{topic}: not read to its end offsets within {timeout_s}s: (at, end) {behind}")
     finally:
         consumer.close()
-    return messages
 
 
 @pytest.fixture(scope="session")

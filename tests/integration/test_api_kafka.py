@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Iterator
 
 import orjson
@@ -77,8 +78,51 @@ def test_non_json_body_lands_in_dlq_with_raw_bytes(topics):
     (dead,) = [orjson.loads(m.value()) for m in consume_all(topics[1], 1)]
     assert "not valid JSON" in dead["reason"] and dead["endpoint"] == "/purchase_a_weapon"
     assert dead["raw"].endswith(" not json")
-    assert consume_all(topics[0], 0, timeout_s=1) == []
+    assert consume_all(topics[0], 0, timeout_s=10) == []
     app.extensions["questlog.producer"].close()
+
+
+def partition_of(key: str, partitions: int = 3) -> int:
+    """Return the partition librdkafka's default partitioner (consistent_random: CRC-32) picks."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+def test_one_record_too_large_for_the_broker_is_503_for_the_batch_and_the_rest_is_stored(admin):
+    # The topic's max.message.bytes is the broker's limit for one record batch: the small events
+    # fit, the big one does not. Each goes to a partition of its own (keys picked by the partitioner)
+    # so the broker refuses only the big one's batch.
+    name = f"test-events-{uuid.uuid4().hex[:10]}"
+    names = (name, f"{name}.dlq")
+    created = admin.create_topics([NewTopic(name, 3, 1, config={"max.message.bytes": "900"}), NewTopic(names[1], 3, 1)])
+    for future in created.values():
+        future.result(30)
+    try:
+        big = "big-" + "b" * 200
+        small = [u for u in (f"small-{i}" for i in range(100)) if partition_of(u) != partition_of(big)]
+        users = [small[0], big, next(u for u in small if partition_of(u) != partition_of(small[0]))]
+        batch = [{"event_type": "purchase_weapon", "user_id": u, "weapon_type": "axe", "gold_cost": 1} for u in users]
+        batch[1]["weapon_type"] = "w" * 256
+        batch.append({"event_type": "purchase_weapon", "user_id": "bad", "weapon_type": "axe", "gold_cost": "x"})
+        app, client = make_client(names)
+        response = client.post("/v1/events", json=batch)
+        app.extensions["questlog.producer"].close()
+        assert response.status_code == 503, response.get_json()
+        body = response.get_json()
+        assert "MSG_SIZE_TOO_LARGE" in body["message"]
+        assert [a["index"] for a in body["accepted"]] == [0, 2]
+        assert [f["index"] for f in body["failed"]] == [1]
+        assert [(r["index"], r["field"]) for r in body["rejected"]] == [(3, "gold_cost")]
+        # What the API promises: everything under `accepted` is stored, nothing under `failed` is.
+        stored = consume_all(name, 2)
+        assert sorted(orjson.loads(m.value())["event_id"] for m in stored) == sorted(
+            a["event_id"] for a in body["accepted"]
+        )
+        assert {m.key().decode(): m.partition() for m in stored} == {u: partition_of(u) for u in (users[0], users[2])}
+        (dead,) = [orjson.loads(m.value()) for m in consume_all(names[1], 1)]
+        assert dead["reason"] == "gold_cost must be integer"
+    finally:
+        for future in admin.delete_topics(list(names)).values():
+            future.result(30)
 
 
 @pytest.mark.disruptive

@@ -33,8 +33,8 @@ def test_requests_without_a_valid_key_are_401_and_not_recorded(keyed_api: ApiSer
         assert requests.post(f"{keyed_api.url}/v1/events", data=b"\xff", headers=headers, timeout=30).status_code == 401
     for open_path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         assert requests.get(f"{keyed_api.url}{open_path}", timeout=30).status_code == 200
-    assert keyed_api.events(0, timeout_s=2) == []
-    assert keyed_api.dead_letters(0, timeout_s=2) == []
+    assert keyed_api.events(0, timeout_s=10) == []
+    assert keyed_api.dead_letters(0, timeout_s=10) == []
     for key in KEYS:
         response = requests.post(f"{keyed_api.url}/v1/events", json=WEAPON, headers={"X-Api-Key": key}, timeout=30)
         assert response.status_code == 202, response.text

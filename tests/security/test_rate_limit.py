@@ -106,7 +106,7 @@ def test_limit_holds_across_workers_and_answers_429(limited_api: ApiServer):
     assert 'questlog_api_requests_total{endpoint="/v1/events",status="429"} 12.0' in metrics
     # Exactly the 20 allowed events were stored; throttled requests are not events, nor dead letters.
     assert len(limited_api.events(20)) == 20
-    assert limited_api.dead_letters(0, timeout_s=2) == []
+    assert limited_api.dead_letters(0, timeout_s=10) == []
 
 
 @pytest.mark.integration

@@ -5,24 +5,32 @@ The same paths run against the real broker in tests/integration/test_api_kafka.p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 
+Record = tuple[str, bytes | None, bytes]
+TIMED_OUT = "KafkaError{code=_MSG_TIMED_OUT}"
+
 
 class FakeProducer:
-    """Record what would be produced; optionally fail every delivery."""
+    """Record what would be produced; fail every delivery, or only the records `fails(record)` picks."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, fails: Callable[[Record], bool] | None = None) -> None:
         self.fail = fail
-        self.sent: list[tuple[str, bytes | None, bytes]] = []
+        self.fails = fails or (lambda _record: fail)
+        self.sent: list[Record] = []
         self.on_error = lambda _reason: None
 
-    def send(self, records: Sequence[tuple[str, bytes | None, bytes]]) -> list[str | None]:
-        if self.fail:
-            return ["KafkaError{code=_MSG_TIMED_OUT}"] * len(records)
-        self.sent.extend(records)
-        return [None] * len(records)
+    def send(self, records: Sequence[Record]) -> list[str | None]:
+        errors: list[str | None] = []
+        for record in records:
+            if self.fails(record):
+                errors.append(TIMED_OUT)
+            else:
+                self.sent.append(record)
+                errors.append(None)
+        return errors
 
     def ready(self, timeout_s: float = 2.0) -> bool:
         return not self.fail

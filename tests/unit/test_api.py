@@ -10,8 +10,9 @@ import fastjsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 from questlog_api.app import create_app
-from questlog_api.settings import Settings
+from questlog_api.settings import Settings, SettingsError
 from questlog_core.registry import default_registry
 from questlog_core.validation import FORMATS
 
@@ -120,6 +121,44 @@ def test_kafka_down_is_503_with_retry_after_and_nothing_accepted():
     assert body["accepted"] == [] and len(body["failed"]) == 1
 
 
+def test_partial_delivery_is_503_for_the_batch_listing_what_was_stored():
+    producer = FakeProducer(fails=lambda record: record[1] == b"lost")
+    client = create_app(Settings(access_log=False), producer).test_client()
+    batch = [{**WEAPON, "user_id": user} for user in ("kept1", "lost", "kept2")] + [{**WEAPON, "gold_cost": "x"}]
+    response = client.post("/v1/events", json=batch)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    body = response.get_json()
+    stored = {e["user_id"]: e["event_id"] for e in producer.values("events")}
+    assert sorted(stored) == ["kept1", "kept2"]
+    # accepted = exactly what is stored; failed = the rest, to be retried with the same event_ids.
+    assert body["accepted"] == [
+        {"index": 0, "event_id": stored["kept1"]},
+        {"index": 2, "event_id": stored["kept2"]},
+    ]
+    ((failed),) = body["failed"]
+    assert failed["index"] == 1 and failed["event_id"] not in stored.values()
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(3, "gold_cost")]
+    assert [d["reason"] for d in producer.values("events.dlq")] == ["gold_cost must be integer"]
+
+
+def test_the_app_builds_a_durable_producer():
+    app = create_app(Settings(access_log=False, producer_config={"compression.type": "lz4"}))
+    config = app.extensions["questlog.producer"]._config
+    assert config["acks"] == "all"
+    assert config["enable.idempotence"] is True
+    assert config["compression.type"] == "lz4"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("ACKS", "1"), ("REQUEST_REQUIRED_ACKS", "0"), ("ENABLE_IDEMPOTENCE", "false")],
+)
+def test_durability_cannot_be_configured_away(variable, value):
+    with pytest.raises(SettingsError, match=f"QUESTLOG_API_KAFKA_{variable}"):
+        Settings.from_env({f"QUESTLOG_API_KAFKA_{variable}": value})
+
+
 @pytest.mark.parametrize(
     ("headers", "body", "user"),
     [
@@ -155,11 +194,35 @@ def test_auth_rejects_without_logging_events(producer):
     assert c.post("/v1/events", json=WEAPON, headers={"X-Api-Key": "k2"}).status_code == 202
 
 
+def sample(client, family: str, **labels: str) -> float:
+    """Return one sample's value from the metrics page (0 when the series does not exist yet)."""
+    for metric in text_string_to_metric_families(client.get("/metrics").data.decode()):
+        if metric.name == family:
+            for s in metric.samples:
+                if s.name == f"{family}_total" and s.labels == labels:
+                    return float(s.value)
+    return 0.0
+
+
 def test_health_ready_metrics(client):
     assert client.get("/healthz").data == b"ok"
     assert client.get("/readyz").get_json()["status"] == "ready"
-    client.post("/v1/events", json=WEAPON)
-    assert b"questlog_api_events_accepted_total" in client.get("/metrics").data
+    # The counters are process-wide (other tests move them too): compare before and after.
+    accepted = sample(client, "questlog_api_events_accepted", event_type="purchase_weapon")
+    rejected = sample(client, "questlog_api_events_rejected", event_type="purchase_weapon")
+    batch = [WEAPON, WEAPON, {**WEAPON, "gold_cost": "free"}]
+    assert client.post("/v1/events", json=batch).status_code == 202
+    assert sample(client, "questlog_api_events_accepted", event_type="purchase_weapon") == accepted + 2
+    assert sample(client, "questlog_api_events_rejected", event_type="purchase_weapon") == rejected + 1
+
+
+def test_undelivered_events_are_not_counted_as_accepted():
+    client = create_app(Settings(access_log=False), FakeProducer(fail=True)).test_client()
+    accepted = sample(client, "questlog_api_events_accepted", event_type="purchase_weapon")
+    errors = sample(client, "questlog_api_kafka_errors", kind="delivery")
+    assert client.post("/v1/events", json=[WEAPON, WEAPON]).status_code == 503
+    assert sample(client, "questlog_api_events_accepted", event_type="purchase_weapon") == accepted
+    assert sample(client, "questlog_api_kafka_errors", kind="delivery") == errors + 2
 
 
 def test_openapi_document_matches_routes(client):

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 PREFIX = "QUESTLOG_API_"
+# A 2xx promises the event is stored on every in-sync replica exactly once: the producer settings
+# behind that promise cannot be weakened through QUESTLOG_API_KAFKA_* (their allowed values).
+DURABLE_PRODUCER = {"acks": ("all", "-1"), "request.required.acks": ("all", "-1"), "enable.idempotence": ("true",)}
 
 
 class SettingsError(ValueError):
@@ -102,6 +105,11 @@ class Settings:
         if self.rate_limit and self.rate_limit_burst == 0:
             # By default a client may spend a whole period's allowance at once.
             object.__setattr__(self, "rate_limit_burst", self.rate_limit)
+        for key, allowed in DURABLE_PRODUCER.items():
+            value = self.producer_config.get(key)
+            if value is not None and str(value).lower() not in allowed:
+                name = f"{PREFIX}KAFKA_{key.upper().replace('.', '_')}"
+                raise SettingsError(f"{name} must be {allowed[0]} (the API's durability promise), got {value!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
