@@ -315,6 +315,14 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
         "QUESTLOG_E2E_EXTERNAL": "1",
         "QUESTLOG_E2E_API_KEY": base64.b64decode(keys["data"]["keys"]).decode().split()[0],
     }
+    kafka = next((o for o in objects if o["kind"] == "Secret" and "api-password" in o.get("data", {})), None)
+    if kafka:  # the chart locks Kafka: the health probe authenticates as the API's user
+        env |= {
+            "QUESTLOG_E2E_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+            "QUESTLOG_E2E_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+            "QUESTLOG_E2E_KAFKA_SASL_USERNAME": "api",
+            "QUESTLOG_E2E_KAFKA_SASL_PASSWORD": base64.b64decode(kafka["data"]["api-password"]).decode(),
+        }
     log("end-to-end test of the local stack (tests/e2e/test_pipeline.py) against the containers")
     # The containers' network namespace, and their hosts file over /etc/hosts in a private mount namespace:
     # clients resolve the names the servers advertise (Kafka's broker address) as the pods do.

@@ -28,12 +28,13 @@ def tcp(port: int, host: str = "127.0.0.1") -> Probe:
         return False, f"port {port}: {exc.strerror or exc}"
 
 
-def kafka(bootstrap: str = "127.0.0.1:9092") -> Probe:
-    """Probe that the broker answers a metadata request."""
+def kafka(bootstrap: str = "127.0.0.1:9092", config: dict[str, str] | None = None) -> Probe:
+    """Probe that the broker answers a metadata request (config: more client settings, e.g. SASL)."""
     from confluent_kafka.admin import AdminClient
 
     try:
-        meta = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0}).list_topics(timeout=3)
+        client = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, **(config or {})})
+        meta = client.list_topics(timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means not healthy
         return False, f"metadata request failed: {exc}"
     return True, f"{len(meta.brokers)} broker(s), {len(meta.topics)} topic(s)"

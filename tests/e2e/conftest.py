@@ -3,7 +3,8 @@
 By default the target is the local stack (`make up`). The container smoke test (images/smoke.py) runs
 the pipeline test against the chart's containers instead, from inside their network namespace, with
 QUESTLOG_E2E_EXTERNAL=1 (the stream's readiness is then the chart's probe, not the supervisor's
-progress file) and QUESTLOG_E2E_API_KEY (the release's generated key).
+progress file), QUESTLOG_E2E_API_KEY (the release's generated key) and QUESTLOG_E2E_KAFKA_* (client
+settings for the chart's locked Kafka, e.g. QUESTLOG_E2E_KAFKA_SASL_USERNAME -> sasl.username).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ API = "http://127.0.0.1:5000"
 EXTERNAL = os.environ.get("QUESTLOG_E2E_EXTERNAL") == "1"
 # Headers of every ingest request: the API key when the target requires one.
 HEADERS = {"X-Api-Key": os.environ["QUESTLOG_E2E_API_KEY"]} if os.environ.get("QUESTLOG_E2E_API_KEY") else {}
+_KAFKA = "QUESTLOG_E2E_KAFKA_"
+KAFKA_CONFIG = {k[len(_KAFKA) :].lower().replace("_", "."): v for k, v in os.environ.items() if k.startswith(_KAFKA)}
 
 
 def pytest_collection_modifyitems(items):
@@ -30,7 +33,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session", autouse=True)
 def pipeline_is_up(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("hdfs_is_up")
-    require("kafka", health.kafka)
+    require("kafka", lambda: health.kafka(config=KAFKA_CONFIG))
     require("api", health.api)
     if not EXTERNAL:
         require("stream", lambda: health.stream(Paths.from_env().var / "run" / "stream.progress.json"))
