@@ -116,3 +116,17 @@ def by_kind(objects: tuple[dict[str, Any], ...], kind: str) -> dict[str, dict[st
 def load_yaml(path: Path) -> Any:
     """Read one YAML document."""
     return yaml.safe_load(path.read_text())
+
+
+def properties(text: str) -> dict[str, str]:
+    """Parse a Java .properties text (key=value lines; comments and blank lines skipped)."""
+    pairs = (line.partition("=") for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, _, v in pairs}
+
+
+def pod_spec(objects: tuple[dict[str, Any], ...], name: str) -> dict[str, Any]:
+    """The pod spec of one workload, hook Job or test Pod, by `Kind/name`."""
+    for obj_name, spec in pod_specs(objects):
+        if obj_name == name:
+            return spec
+    raise AssertionError(f"{name} not rendered")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.charts.conftest import CHART, NAMESPACE, RELEASE, by_kind, helm, pod_specs, rendered
+from tests.charts.conftest import CHART, NAMESPACE, RELEASE, by_kind, helm, pod_spec, pod_specs, properties, rendered
 
 SECRET = f"{RELEASE}-kafka-credentials"
 
@@ -22,17 +22,13 @@ def render(*args: str) -> tuple[dict[str, Any], ...]:
 
 
 def server_properties(objects: tuple[dict[str, Any], ...]) -> dict[str, str]:
-    text = by_kind(objects, "ConfigMap")[f"{RELEASE}-kafka"]["data"]["server.properties"]
-    pairs = (line.partition("=") for line in text.splitlines() if line.strip() and not line.startswith("#"))
-    return {k.strip(): v.strip() for k, _, v in pairs}
+    return properties(by_kind(objects, "ConfigMap")[f"{RELEASE}-kafka"]["data"]["server.properties"])
 
 
 def env_of(objects: tuple[dict[str, Any], ...], name: str) -> dict[str, Any]:
     """Environment of the first container of one workload, hook Job or test Pod, by object name."""
-    for obj_name, spec in pod_specs(objects):
-        if obj_name == name:
-            return {e["name"]: e.get("value", e.get("valueFrom")) for e in spec["containers"][0].get("env", [])}
-    raise AssertionError(f"{name} not rendered")
+    container = pod_spec(objects, name)["containers"][0]
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
 
 
 @pytest.mark.parametrize("variant", ["default", "kind", "gke"])
@@ -62,12 +58,10 @@ def test_passwords_are_generated_and_never_in_a_configmap() -> None:
 
 def mounts_of(objects: tuple[dict[str, Any], ...], name: str) -> tuple[dict[str, Any], list[str]]:
     """The Kafka credentials volume of a pod (by object name) and the paths its first container mounts it at."""
-    for obj_name, spec in pod_specs(objects):
-        if obj_name == name:
-            volume = next(v for v in spec["volumes"] if v["name"] == "kafka-credentials")
-            paths = [m["mountPath"] for m in spec["containers"][0]["volumeMounts"] if m["name"] == "kafka-credentials"]
-            return volume, paths
-    raise AssertionError(f"{name} not rendered")
+    spec = pod_spec(objects, name)
+    volume = next(v for v in spec["volumes"] if v["name"] == "kafka-credentials")
+    paths = [m["mountPath"] for m in spec["containers"][0]["volumeMounts"] if m["name"] == "kafka-credentials"]
+    return volume, paths
 
 
 def keys_of(volume: dict[str, Any], secret: str = SECRET) -> set[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from questlog_core.kafka_config import client_properties
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
@@ -22,8 +23,7 @@ API = "http://127.0.0.1:5000"
 EXTERNAL = os.environ.get("QUESTLOG_E2E_EXTERNAL") == "1"
 # Headers of every ingest request: the API key when the target requires one.
 HEADERS = {"X-Api-Key": os.environ["QUESTLOG_E2E_API_KEY"]} if os.environ.get("QUESTLOG_E2E_API_KEY") else {}
-_KAFKA = "QUESTLOG_E2E_KAFKA_"
-KAFKA_CONFIG = {k[len(_KAFKA) :].lower().replace("_", "."): v for k, v in os.environ.items() if k.startswith(_KAFKA)}
+KAFKA_CONFIG = client_properties(os.environ, "QUESTLOG_E2E_")
 
 
 def pytest_collection_modifyitems(items):

@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from tests.charts.conftest import CHART, NAMESPACE, RELEASE, helm
+from tests.charts.conftest import RELEASE, by_kind, properties, rendered
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / ".cache" / "kafka"
@@ -43,24 +42,9 @@ def _free_port() -> int:
 
 
 def rendered_server_properties() -> dict[str, str]:
-    """server.properties of the chart's Kafka ConfigMap, with Kafka locked (the default)."""
-    done = helm(
-        "template",
-        RELEASE,
-        str(CHART),
-        "--namespace",
-        NAMESPACE,
-        "--show-only",
-        "charts/kafka/templates/configmap.yaml",
-    )
-    assert done.returncode == 0, done.stderr
-    text = yaml.safe_load(done.stdout)["data"]["server.properties"]
-    props = {}
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            props[key.strip()] = value.strip()
-    return props
+    """server.properties of the chart's Kafka ConfigMap, with Kafka locked (the default values)."""
+    configmap = by_kind(rendered("default")[1], "ConfigMap")[f"{RELEASE}-kafka"]
+    return properties(configmap["data"]["server.properties"])
 
 
 @dataclass

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from questlog_core.kafka_config import KafkaConfigError, client_properties, read_files
+
 PREFIX = "QUESTLOG_STREAM_"
 
 
@@ -123,11 +125,7 @@ class Settings:
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
             shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
             starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
-            kafka={
-                k[len(PREFIX + "KAFKA_") :].lower().replace("_", "."): v
-                for k, v in env.items()
-                if k.startswith(PREFIX + "KAFKA_") and v
-            },
+            kafka=client_properties(env, PREFIX, skip_empty=True),
         )
 
     def check(self) -> None:
@@ -142,17 +140,10 @@ class Settings:
         """Options of Spark's Kafka source (`kafka.`-prefixed Java client properties). librdkafka's
         `sasl.username`/`sasl.password` (the names the API and the chart use) become the Java
         client's `sasl.jaas.config` for the SCRAM or PLAIN mechanism."""
-        props = {}
-        for key, value in self.kafka.items():
-            if key.endswith(".file"):  # QUESTLOG_STREAM_KAFKA_<NAME>_FILE: the value is in that file
-                name = f"{PREFIX}KAFKA_{key.upper().replace('.', '_')}"
-                try:
-                    with open(value) as f:
-                        props[key.removesuffix(".file")] = f.read().rstrip("\n")
-                except OSError as exc:
-                    raise SettingsError(f"{name} cannot be read: {exc}") from exc
-            else:
-                props[key] = value
+        try:
+            props = read_files(self.kafka, PREFIX)
+        except KafkaConfigError as exc:
+            raise SettingsError(str(exc)) from exc
         user, password = props.pop("sasl.username", None), props.pop("sasl.password", None)
         if (user is None) != (password is None):
             raise SettingsError(f"{PREFIX}KAFKA_SASL_USERNAME and {PREFIX}KAFKA_SASL_PASSWORD go together")

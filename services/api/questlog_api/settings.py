@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from questlog_core.kafka_config import KafkaConfigError, client_properties, read_files
+
 PREFIX = "QUESTLOG_API_"
 # A 2xx promises the event is stored on every in-sync replica exactly once: the producer settings
 # behind that promise cannot be weakened through QUESTLOG_API_KAFKA_* (their allowed values).
@@ -42,23 +44,11 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
 
 
 def _kafka_properties(env: Mapping[str, str]) -> dict[str, str]:
-    """librdkafka properties from QUESTLOG_API_KAFKA_<NAME> (`_` -> `.`, lower case); a variable
-    ending in `_FILE` names a file holding the value (secrets mounted as files, e.g.
-    QUESTLOG_API_KAFKA_SASL_PASSWORD_FILE -> sasl.password)."""
-    out = {}
-    for name, value in env.items():
-        if not name.startswith(PREFIX + "KAFKA_"):
-            continue
-        key = name[len(PREFIX + "KAFKA_") :]
-        if key.endswith("_FILE"):
-            key = key.removesuffix("_FILE")
-            try:
-                with open(value) as f:
-                    value = f.read().rstrip("\n")
-            except OSError as exc:
-                raise SettingsError(f"{name} cannot be read: {exc}") from exc
-        out[key.lower().replace("_", ".")] = value
-    return out
+    """librdkafka properties from QUESTLOG_API_KAFKA_* (questlog_core.kafka_config), files read now."""
+    try:
+        return read_files(client_properties(env, PREFIX), PREFIX)
+    except KafkaConfigError as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
