@@ -140,6 +140,9 @@ class Pods:
         for item in container.get("env", []):
             if "value" in item:
                 env[item["name"]] = item["value"]
+            elif "secretKeyRef" in item["valueFrom"]:
+                ref = item["valueFrom"]["secretKeyRef"]
+                env[item["name"]] = base64.b64decode(self.maps[ref["name"]]["data"][ref["key"]]).decode()
             elif item["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name":
                 env[item["name"]] = pod_name
             else:  # status.podIP: the shared namespace's only address
@@ -322,6 +325,28 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
             "QUESTLOG_E2E_KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "QUESTLOG_E2E_KAFKA_SASL_USERNAME": "api",
             "QUESTLOG_E2E_KAFKA_SASL_PASSWORD": base64.b64decode(kafka["data"]["api-password"]).decode(),
+        }
+    secrets = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "Secret"}
+    if f"{RELEASE}-trino-credentials" in secrets:  # the chart locks Trino: HTTPS, a read-only user
+        reader = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"].endswith("-trino"))
+        user = next(e["value"] for e in reader["spec"]["containers"][0]["env"] if e["name"] == "TEST_TRINO_USER")
+        ca = WORK / "trino-ca.crt"
+        ca.write_bytes(base64.b64decode(secrets[f"{RELEASE}-trino-tls"]["ca.crt"]))
+        env |= {
+            "QUESTLOG_E2E_TRINO_USER": user,
+            "QUESTLOG_E2E_TRINO_PASSWORD": base64.b64decode(
+                secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]
+            ).decode(),
+            "QUESTLOG_E2E_TRINO_PORT": str(
+                next(
+                    p["port"]
+                    for o in objects
+                    if o["kind"] == "Service" and o["metadata"]["name"] == f"{RELEASE}-trino"
+                    for p in o["spec"]["ports"]
+                    if p["name"] == "https"
+                )
+            ),
+            "QUESTLOG_E2E_TRINO_CA_FILE": str(ca),
         }
     log("end-to-end test of the local stack (tests/e2e/test_pipeline.py) against the containers")
     # The containers' network namespace, and their hosts file over /etc/hosts in a private mount namespace:

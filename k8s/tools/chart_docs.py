@@ -193,10 +193,12 @@ helm test questlog -n questlog --logs
 
 On kind, `make deploy` does all of it; on GKE see docs/deploy-gke.md. Services and ports (the
 contract with the applications' configuration): `<release>-kafka:9092`, `<release>-hdfs-namenode:8020`
-(HTTP 9870), `<release>-metastore:9083`, `<release>-trino:8080`, `<release>-api:5000`.
+(HTTP 9870), `<release>-metastore:9083`, `<release>-trino:8080` (HTTPS 8443), `<release>-api:5000`.
 Only the API is reachable from outside the release (NetworkPolicies). With `global.apiAuth.enabled`
 (the default) the API wants an `X-Api-Key` header; the chart generates a random key unless
-`global.apiAuth.existingSecret` names a Secret with your keys (key `keys`, one per line).
+`global.apiAuth.existingSecret` names a Secret with your keys (key `keys`, one per line). Kafka
+(`global.kafkaAuth`) and Trino (`global.trinoAuth`: password logins over HTTPS, read-only `analyst`,
+read-write `pipeline`, `admin`) are locked by default; see docs/security.md.
 
 `make charts-check` lints, renders and validates the chart offline (tests/charts).
 """

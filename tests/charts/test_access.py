@@ -1,10 +1,12 @@
-"""Production access in the chart, rendered offline: Kafka locked by default (SASL/SCRAM, ACLs),
-its passwords generated into a Secret and referenced, never written into a ConfigMap.
-The locked broker itself runs for real in tests/integration/test_kafka_locked.py."""
+"""Production access in the chart, rendered offline: Kafka locked by default (SASL/SCRAM, ACLs) and
+Trino locked by default (password logins over HTTPS, file-based access control), their passwords
+generated into Secrets and referenced, never written into a ConfigMap. The locked broker and the
+locked Trino run for real in tests/integration/test_kafka_locked.py and test_trino_locked.py."""
 
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -100,7 +102,12 @@ def test_every_kafka_client_authenticates_with_its_own_user() -> None:
     assert keys_of(volume) == {"api-password"}
     for name, spec in pod_specs(objects):
         env = [e for c in spec["containers"] for e in c.get("env", [])]
-        assert not [e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})], f"{name}: a secret in env"
+        in_env = {e["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
+        # The one exception: Trino reads secrets only from its config files or the environment
+        # (airlift's only built-in secret provider is ${ENV:...}); its nodes' shared secret comes in env.
+        if name.startswith(f"Deployment/{RELEASE}-trino"):
+            in_env -= {"TRINO_SHARED_SECRET"}
+        assert not in_env, f"{name}: a secret in env"
 
 
 def test_existing_secret_is_used_and_none_generated() -> None:
@@ -116,3 +123,119 @@ def test_open_kafka_when_switched_off() -> None:
     assert props["listeners"].startswith("PLAINTEXT://") and "authorizer.class.name" not in props
     assert SECRET not in by_kind(objects, "Secret")
     assert not [k for k in env_of(objects, f"Deployment/{RELEASE}-api") if "SASL" in k]
+
+
+TRINO_SECRET, TRINO_TLS = f"{RELEASE}-trino-credentials", f"{RELEASE}-trino-tls"
+
+
+def trino_config(objects: tuple[dict[str, Any], ...], role: str = "trino") -> dict[str, str]:
+    return properties(by_kind(objects, "ConfigMap")[f"{RELEASE}-{role}"]["data"]["config.properties"])
+
+
+def secret_volumes(spec: dict[str, Any]) -> dict[str, tuple[str, set[str]]]:
+    """Secret volumes of a pod spec: volume name -> (Secret name, keys mounted)."""
+    return {
+        v["name"]: (v["secret"]["secretName"], {i["key"] for i in v["secret"].get("items", [])})
+        for v in spec.get("volumes", [])
+        if "secret" in v
+    }
+
+
+@pytest.mark.parametrize("variant", ["default", "kind", "gke", "optional-on"])
+def test_trino_is_locked_by_default(variant: str) -> None:
+    objects = rendered(variant)[1]
+    config = trino_config(objects)
+    assert config["http-server.authentication.type"] == "PASSWORD"
+    assert config["http-server.https.enabled"] == "true" and config["http-server.https.port"] == "8443"
+    assert "http-server.authentication.allow-insecure-over-http" not in config  # default: refused
+    assert config["internal-communication.shared-secret"] == "${ENV:TRINO_SHARED_SECRET}"
+    data = by_kind(objects, "ConfigMap")[f"{RELEASE}-trino"]["data"]
+    assert properties(data["access-control.properties"])["access-control.name"] == "file"
+    assert properties(data["password-authenticator.properties"])["password-authenticator.name"] == "file"
+    service = by_kind(objects, "Service")[f"{RELEASE}-trino"]
+    assert {p["name"]: p["port"] for p in service["spec"]["ports"]} == {"http": 8080, "https": 8443}
+    policy = by_kind(objects, "NetworkPolicy")[f"{RELEASE}-trino"]
+    assert {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]} == {8080, 8443}
+    if variant == "optional-on":  # workers: the shared secret and the rules, no logins of their own
+        worker = trino_config(objects, "trino-worker")
+        assert worker["internal-communication.shared-secret"] == "${ENV:TRINO_SHARED_SECRET}"
+        assert "http-server.authentication.type" not in worker and "http-server.https.enabled" not in worker
+        spec = pod_spec(objects, f"Deployment/{RELEASE}-trino-worker")
+        assert secret_volumes(spec) == {}
+
+
+def test_trino_rules_give_each_role_only_its_rights() -> None:
+    data = by_kind(rendered("default")[1], "ConfigMap")[f"{RELEASE}-trino"]["data"]
+    rules = json.loads(data["rules.json"])
+    catalogs = [(r["user"], r.get("catalog", ".*"), r["allow"]) for r in rules["catalogs"]]
+    assert catalogs == [
+        ("admin", ".*", "all"),
+        ("pipeline", "lake", "all"),
+        ("admin|pipeline|analyst", "(lake|tpch|system)", "read-only"),
+    ]
+    readers = [r for r in rules["tables"] if "analyst" in r["user"]]
+    assert all(r["privileges"] == ["SELECT"] for r in readers)
+    assert [r["user"] for r in rules["schemas"] if r["owner"]] == ["admin"]
+    assert [r["user"] for r in rules["procedures"]] == ["admin"]
+    assert [r["user"] for r in rules["system_information"]] == ["admin"]
+    lake = properties(data["lake.properties"])
+    assert lake["iceberg.expire-snapshots.min-retention"] == "7d"
+
+
+def test_trino_logins_are_generated_and_each_pod_mounts_only_what_it_needs() -> None:
+    objects = rendered("default")[1]
+    secrets = by_kind(objects, "Secret")
+    logins = {k: base64.b64decode(v).decode() for k, v in secrets[TRINO_SECRET]["data"].items()}
+    assert set(logins) == {"admin-password", "pipeline-password", "analyst-password", "shared-secret", "password.db"}
+    passwords = [logins[k] for k in logins if k.endswith("-password")]
+    assert all(len(p) >= 32 and p.isalnum() for p in passwords) and len(set(passwords)) == 3
+    assert len(logins["shared-secret"]) >= 64
+    assert [line.split(":")[0] for line in logins["password.db"].splitlines()] == ["admin", "pipeline", "analyst"]
+    assert all(p not in logins["password.db"] for p in passwords)
+    for name in (TRINO_SECRET, TRINO_TLS):
+        assert secrets[name]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    assert secrets[TRINO_TLS]["type"] == "kubernetes.io/tls"
+    tls = {k: base64.b64decode(v).decode() for k, v in secrets[TRINO_TLS]["data"].items()}
+    assert tls["tls-combined.pem"] == tls["tls.key"] + tls["tls.crt"]
+    configmaps = yaml.safe_dump([o for o in objects if o["kind"] == "ConfigMap"])
+    assert not [k for k, v in logins.items() if v in configmaps], "a Trino secret is written into a ConfigMap"
+    assert tls["tls.key"] not in configmaps
+    coordinator = pod_spec(objects, f"Deployment/{RELEASE}-trino")
+    assert secret_volumes(coordinator) == {
+        "credentials": (TRINO_SECRET, {"password.db"}),
+        "tls": (TRINO_TLS, {"tls-combined.pem"}),
+    }
+    test = pod_spec(objects, f"Pod/{RELEASE}-test-trino")
+    assert secret_volumes(test)["trino-credentials"] == (TRINO_SECRET, {"analyst-password"})
+    assert secret_volumes(test)["trino-tls"] == (TRINO_TLS, {"ca.crt"})
+    env = env_of(objects, f"Pod/{RELEASE}-test-trino")
+    assert env["TEST_TRINO_URL"] == f"https://{RELEASE}-trino:8443" and env["TEST_TRINO_USER"] == "analyst"
+
+
+def test_trino_existing_secrets_are_used_and_none_generated() -> None:
+    objects = render(
+        "--set",
+        "global.trinoAuth.existingSecret=studio-trino",
+        "--set",
+        "global.trinoAuth.tls.existingSecret=studio-tls",
+    )
+    assert not {TRINO_SECRET, TRINO_TLS} & set(by_kind(objects, "Secret"))
+    coordinator = pod_spec(objects, f"Deployment/{RELEASE}-trino")
+    assert {v[0] for v in secret_volumes(coordinator).values()} == {"studio-trino", "studio-tls"}
+    ref = env_of(objects, f"Deployment/{RELEASE}-trino")["TRINO_SHARED_SECRET"]["secretKeyRef"]
+    assert ref == {"name": "studio-trino", "key": "shared-secret"}
+
+
+def test_trino_user_lists_may_not_overlap() -> None:
+    done = helm("template", RELEASE, str(CHART), "--set", "global.trinoAuth.readOnlyUsers={analyst,pipeline}")
+    assert done.returncode != 0 and "listed twice" in done.stderr
+
+
+def test_open_trino_when_switched_off() -> None:
+    objects = render("--set", "global.trinoAuth.enabled=false")
+    config = trino_config(objects)
+    assert "http-server.authentication.type" not in config and "http-server.https.enabled" not in config
+    assert not {TRINO_SECRET, TRINO_TLS} & set(by_kind(objects, "Secret"))
+    assert "access-control.properties" not in by_kind(objects, "ConfigMap")[f"{RELEASE}-trino"]["data"]
+    env = env_of(objects, f"Pod/{RELEASE}-test-trino")
+    assert env["TEST_TRINO_URL"] == f"http://{RELEASE}-trino:8080" and "TEST_TRINO_USER" not in env

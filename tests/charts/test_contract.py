@@ -15,7 +15,7 @@ CONTRACT = {
     "ql-kafka": {"client": 9092},
     "ql-hdfs-namenode": {"rpc": 8020, "http": 9870},
     "ql-metastore": {"thrift": 9083},
-    "ql-trino": {"http": 8080},
+    "ql-trino": {"http": 8080, "https": 8443},  # https: clients of the locked Trino (global.trinoAuth)
     "ql-api": {"http": 5000},
 }
 POD_ENDPOINT = re.compile(r"\bql-[a-z0-9-]+-\d+\.(ql-[a-z0-9-]+)\.[a-z0-9.-]+:(\d{2,5})\b")

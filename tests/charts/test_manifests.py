@@ -197,8 +197,9 @@ def test_config_changes_roll_the_pods():
 
 def test_api_key_is_generated_never_a_default(objects, variant):
     values_text = "".join(p.read_text() for p in CHART.rglob("values*.yaml"))
-    # (the Kafka credentials Secret is tested in test_access.py)
-    secrets = {k: v for k, v in by_kind(objects, "Secret").items() if k != "ql-kafka-credentials"}
+    # (the Kafka and Trino Secrets are tested in test_access.py)
+    access = {"ql-kafka-credentials", "ql-trino-credentials", "ql-trino-tls"}
+    secrets = {k: v for k, v in by_kind(objects, "Secret").items() if k not in access}
     api = by_kind(objects, "Deployment")["ql-api"]["spec"]["template"]["spec"]
     key_volume = next(v for v in api["volumes"] if v["name"] == "api-keys")
     if variant == "optional-on":
@@ -222,12 +223,12 @@ def test_kind_node_ports_match_the_kind_cluster():
     mappings = {m["containerPort"]: m for node in kind["nodes"] for m in node.get("extraPortMappings", [])}
     services = by_kind(rendered("kind")[1], "Service")
     node_ports = {
-        name: port["nodePort"]
+        (name, port["name"]): port["nodePort"]
         for name, svc in services.items()
         if svc["spec"].get("type") == "NodePort"
         for port in svc["spec"]["ports"]
     }
-    assert set(node_ports) == {"ql-api", "ql-trino"}
+    assert set(node_ports) == {("ql-api", "http"), ("ql-trino", "http"), ("ql-trino", "https")}
     assert set(node_ports.values()) == set(mappings)
     for mapping in mappings.values():
         assert mapping["listenAddress"] == "127.0.0.1" and mapping["hostPort"] == mapping["containerPort"]

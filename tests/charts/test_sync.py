@@ -65,4 +65,4 @@ def test_notes_render(name, tmp_path):
     text = yaml.safe_load(done.stdout)["notes"]
     assert "helm test ql -n questlog" in text
     if name == "kind":
-        assert "http://127.0.0.1:30500" in text and "http://127.0.0.1:30080" in text
+        assert "http://127.0.0.1:30500" in text and "https://127.0.0.1:30443" in text

@@ -3,8 +3,10 @@
 By default the target is the local stack (`make up`). The container smoke test (images/smoke.py) runs
 the pipeline test against the chart's containers instead, from inside their network namespace, with
 QUESTLOG_E2E_EXTERNAL=1 (the stream's readiness is then the chart's probe, not the supervisor's
-progress file), QUESTLOG_E2E_API_KEY (the release's generated key) and QUESTLOG_E2E_KAFKA_* (client
-settings for the chart's locked Kafka, e.g. QUESTLOG_E2E_KAFKA_SASL_USERNAME -> sasl.username).
+progress file), QUESTLOG_E2E_API_KEY (the release's generated key), QUESTLOG_E2E_KAFKA_* (client
+settings for the chart's locked Kafka, e.g. QUESTLOG_E2E_KAFKA_SASL_USERNAME -> sasl.username) and
+QUESTLOG_E2E_TRINO_USER/_PASSWORD/_PORT/_CA_FILE (the chart's locked Trino, over HTTPS; see
+tests.integration.conftest.trino_login).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -107,9 +108,30 @@ def consume_all(topic: str, expected: int, timeout_s: float = 30.0) -> list[Any]
 @pytest.fixture(scope="session")
 def trino_cursor(hdfs_is_up):
     require("trino", health.trino)
-    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-tests", catalog="lake", schema="game")
+    conn = trino.dbapi.connect(**trino_login(), catalog="lake", schema="game")
     yield conn.cursor()
     conn.close()
+
+
+def trino_login() -> dict[str, Any]:
+    """Connection settings of the Trino the tests query: the local stack's (open, any user) unless
+    QUESTLOG_E2E_TRINO_USER is set (the chart's locked Trino in the container smoke test): then HTTPS
+    on QUESTLOG_E2E_TRINO_PORT with QUESTLOG_E2E_TRINO_PASSWORD, trusting QUESTLOG_E2E_TRINO_CA_FILE."""
+    env = os.environ
+    if not env.get("QUESTLOG_E2E_TRINO_USER"):
+        return {"host": "127.0.0.1", "port": 8080, "user": "questlog-tests"}
+    # Only the release's CA: requests would otherwise take REQUESTS_CA_BUNDLE over the session's setting.
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = env["QUESTLOG_E2E_TRINO_CA_FILE"]
+    return {
+        "host": "127.0.0.1",
+        "port": int(env["QUESTLOG_E2E_TRINO_PORT"]),
+        "user": env["QUESTLOG_E2E_TRINO_USER"],
+        "http_scheme": "https",
+        "auth": trino.auth.BasicAuthentication(env["QUESTLOG_E2E_TRINO_USER"], env["QUESTLOG_E2E_TRINO_PASSWORD"]),
+        "http_session": session,
+    }
 
 
 def query(cursor, sql: str) -> list[list[Any]]:

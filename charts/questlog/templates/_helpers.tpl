@@ -6,6 +6,7 @@ release's services. Usage: include "questlog.testPod" (list $ "pipeline" weight)
 {{- $ctx := index . 0 -}}
 {{- $check := index . 1 -}}
 {{- $auth := $ctx.Values.global.apiAuth -}}
+{{- $trinoLocked := include "questlog.trinoAuth" $ctx -}}
 apiVersion: v1
 kind: Pod
 metadata:
@@ -42,8 +43,17 @@ spec:
           value: {{ include "questlog.endpoint" (list $ctx "hdfs-namenode" "namenodeHttp") | quote }}
         - name: TEST_METASTORE
           value: {{ include "questlog.endpoint" (list $ctx "metastore" "metastore") | quote }}
-        - name: TEST_TRINO
-          value: {{ include "questlog.endpoint" (list $ctx "trino" "trino") | quote }}
+        - name: TEST_TRINO_URL
+          value: {{ include "questlog.trinoUrl" $ctx | quote }}
+        {{- if $trinoLocked }}
+        {{- /* Trino is locked: a read-only user over HTTPS, trusting the release's CA. */}}
+        - name: TEST_TRINO_USER
+          value: {{ include "questlog.trinoTestUser" $ctx | quote }}
+        - name: TEST_TRINO_PASSWORD_FILE
+          value: /etc/questlog/trino-credentials/password
+        - name: TEST_TRINO_CA_FILE
+          value: /etc/questlog/trino-tls/ca.crt
+        {{- end }}
         - name: TEST_API
           value: {{ include "questlog.endpoint" (list $ctx "api" "api") | quote }}
         - name: TEST_TIMEOUT
@@ -76,6 +86,14 @@ spec:
           readOnly: true
         {{- end }}
         {{- include "questlog.kafkaCredentialsMount" $ctx | nindent 8 }}
+        {{- if $trinoLocked }}
+        - name: trino-credentials
+          mountPath: /etc/questlog/trino-credentials
+          readOnly: true
+        - name: trino-tls
+          mountPath: /etc/questlog/trino-tls
+          readOnly: true
+        {{- end }}
   volumes:
     - name: tests
       configMap:
@@ -90,4 +108,19 @@ spec:
         defaultMode: 0440
     {{- end }}
     {{- include "questlog.kafkaCredentialsVolume" (list $ctx "api") | nindent 4 }}
+    {{- if $trinoLocked }}
+    - name: trino-credentials
+      secret:
+        secretName: {{ include "questlog.trinoSecret" $ctx }}
+        defaultMode: 0440
+        items:
+          - key: {{ include "questlog.trinoTestUser" $ctx }}-password
+            path: password
+    - name: trino-tls
+      secret:
+        secretName: {{ include "questlog.trinoTlsSecret" $ctx }}
+        defaultMode: 0440
+        items:
+          - {key: ca.crt, path: ca.crt}
+    {{- end }}
 {{- end -}}

@@ -6,9 +6,11 @@ Runs in the API image (Python with confluent-kafka); everything else is the stan
 
 from __future__ import annotations
 
+import base64
 import importlib.machinery
 import json
 import os
+import ssl
 import sys
 import time
 import urllib.request
@@ -27,22 +29,34 @@ ENV = os.environ
 
 
 def http_json(
-    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None, timeout: float = 30
+    method: str,
+    url: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+    context: ssl.SSLContext | None = None,
 ) -> tuple[int, Any]:
     """Send one request; return the status and the decoded JSON body."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - cluster URLs
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
 
 
 def trino(sql: str) -> list[list[Any]]:
-    """Run one statement through Trino's HTTP protocol and return all rows."""
-    base = f"http://{ENV['TEST_TRINO']}"
-    headers = {"X-Trino-User": "helm-test", "X-Trino-Catalog": "lake", "X-Trino-Schema": "game"}
-    status, page = http_json("POST", f"{base}/v1/statement", sql.encode(), headers)
+    """Run one statement through Trino's client protocol and return all rows. A locked Trino
+    (TEST_TRINO_USER set): HTTPS trusting TEST_TRINO_CA_FILE, password from TEST_TRINO_PASSWORD_FILE."""
+    base = ENV["TEST_TRINO_URL"]
+    user = ENV.get("TEST_TRINO_USER", "helm-test")
+    headers = {"X-Trino-User": user, "X-Trino-Catalog": "lake", "X-Trino-Schema": "game"}
+    context = None
+    if ENV.get("TEST_TRINO_PASSWORD_FILE"):
+        password = Path(ENV["TEST_TRINO_PASSWORD_FILE"]).read_text().rstrip("\n")
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        context = ssl.create_default_context(cafile=ENV["TEST_TRINO_CA_FILE"])
+    status, page = http_json("POST", f"{base}/v1/statement", sql.encode(), headers, context=context)
     rows: list[list[Any]] = []
     while True:
         if status != 200:
@@ -53,7 +67,7 @@ def trino(sql: str) -> list[list[Any]]:
         if not page.get("nextUri"):
             return rows
         time.sleep(0.1)
-        status, page = http_json("GET", page["nextUri"], headers=headers)
+        status, page = http_json("GET", page["nextUri"], headers=headers, context=context)
 
 
 def check_kafka() -> str:
@@ -96,6 +110,14 @@ def check_metastore() -> str:
 def check_trino() -> str:
     assert trino("SELECT 1") == [[1]]
     schemas = [row[0] for row in trino("SHOW SCHEMAS FROM lake")]
+    if ENV.get("TEST_TRINO_USER"):  # locked: the read-only user may not write
+        try:
+            trino("CREATE TABLE lake.game.helm_test_denied (x integer)")
+        except RuntimeError as exc:
+            assert "Access Denied" in str(exc), f"CREATE TABLE failed, but not for access: {exc}"
+        else:
+            raise AssertionError(f"read-only user {ENV['TEST_TRINO_USER']} could create a table in lake.game")
+        return f"lake schemas: {schemas}; {ENV['TEST_TRINO_USER']} may read, not write"
     return f"lake schemas: {schemas}"
 
 

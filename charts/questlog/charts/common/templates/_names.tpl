@@ -108,3 +108,42 @@ Usage: include "questlog.kafkaCredentialsVolume" (list $ "api") */}}
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/* true when Trino is locked (global.trinoAuth.enabled), else empty. */}}
+{{- define "questlog.trinoAuth" -}}
+{{- if (.Values.global.trinoAuth | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret with Trino's password file, shared secret and passwords (global.trinoAuth). */}}
+{{- define "questlog.trinoSecret" -}}
+{{- $auth := .Values.global.trinoAuth | default dict -}}
+{{- if $auth.existingSecret -}}
+{{- $auth.existingSecret -}}
+{{- else -}}
+{{- include "questlog.componentName" (list . "trino-credentials") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of the Secret with Trino's HTTPS certificate (tls-combined.pem, ca.crt). */}}
+{{- define "questlog.trinoTlsSecret" -}}
+{{- $tls := (.Values.global.trinoAuth | default dict).tls | default dict -}}
+{{- if $tls.existingSecret -}}
+{{- $tls.existingSecret -}}
+{{- else -}}
+{{- include "questlog.componentName" (list . "trino-tls") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The URL clients query Trino at: https on trinoHttps when locked, else http. */}}
+{{- define "questlog.trinoUrl" -}}
+{{- if include "questlog.trinoAuth" . -}}
+https://{{ include "questlog.endpoint" (list . "trino" "trinoHttps") }}
+{{- else -}}
+http://{{ include "questlog.endpoint" (list . "trino" "trino") }}
+{{- end -}}
+{{- end -}}
+
+{{/* The read-only Trino user the helm tests log in as (the first readOnlyUsers entry). */}}
+{{- define "questlog.trinoTestUser" -}}
+{{- first ((.Values.global.trinoAuth | default dict).readOnlyUsers | default list) | default "" | required "global.trinoAuth.readOnlyUsers needs at least one user (the helm tests log in as the first)" -}}
+{{- end -}}

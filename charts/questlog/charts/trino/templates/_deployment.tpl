@@ -6,6 +6,8 @@ Usage: include "trino.deployment" (dict "ctx" $ "role" "coordinator" "component"
 {{- define "trino.deployment" -}}
 {{- $ctx := .ctx -}}
 {{- $v := .values -}}
+{{- $locked := include "questlog.trinoAuth" $ctx -}}
+{{- $coordinator := eq .role "coordinator" -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -41,6 +43,19 @@ spec:
           ports:
             - name: http
               containerPort: {{ $ctx.Values.global.ports.trino }}
+            {{- if and $locked $coordinator }}
+            - name: https
+              containerPort: {{ $ctx.Values.global.ports.trinoHttps }}
+            {{- end }}
+          {{- if $locked }}
+          env:
+            # signs the requests between Trino nodes (internal-communication.shared-secret)
+            - name: TRINO_SHARED_SECRET
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "questlog.trinoSecret" $ctx }}
+                  key: shared-secret
+          {{- end }}
           livenessProbe:
             {{- toYaml $ctx.Values.livenessProbe | nindent 12 }}
           readinessProbe:
@@ -57,6 +72,14 @@ spec:
               mountPath: /var/lib/questlog/data
             - name: tmp
               mountPath: /tmp
+            {{- if and $locked $coordinator }}
+            - name: credentials
+              mountPath: /etc/questlog/trino-credentials
+              readOnly: true
+            - name: tls
+              mountPath: /etc/questlog/trino-tls
+              readOnly: true
+            {{- end }}
       volumes:
         - name: config
           configMap:
@@ -69,6 +92,28 @@ spec:
               - {key: hdfs-site.xml, path: hdfs-site.xml}
               - {key: lake.properties, path: catalog/lake.properties}
               - {key: tpch.properties, path: catalog/tpch.properties}
+              {{- if $locked }}
+              - {key: access-control.properties, path: access-control.properties}
+              - {key: rules.json, path: rules.json}
+              {{- if $coordinator }}
+              - {key: password-authenticator.properties, path: password-authenticator.properties}
+              {{- end }}
+              {{- end }}
+        {{- if and $locked $coordinator }}
+        # Only the password file (not the users' passwords) and the server's key and certificate.
+        - name: credentials
+          secret:
+            secretName: {{ include "questlog.trinoSecret" $ctx }}
+            defaultMode: 0440
+            items:
+              - {key: password.db, path: password.db}
+        - name: tls
+          secret:
+            secretName: {{ include "questlog.trinoTlsSecret" $ctx }}
+            defaultMode: 0440
+            items:
+              - {key: tls-combined.pem, path: tls-combined.pem}
+        {{- end }}
         - name: data
           emptyDir:
             sizeLimit: 2Gi
