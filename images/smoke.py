@@ -1,9 +1,9 @@
 """Container smoke test: run the chart's pods as Docker containers and pass the chart's own helm tests.
 
-The chart is rendered with `helm template`; every workload, the topics hook Job, the SparkApplication's
-driver and the helm test pods become `docker run`s with the pod spec's image, command, env, volumes
-(ConfigMaps and Secrets as files, emptyDirs and claims as tmpfs), user, read-only root, dropped
-capabilities and memory limit. All containers share one network namespace that has only a loopback
+The chart is rendered with `helm template`; every workload, the hook Jobs (topics, HDFS directories),
+the SparkApplication's driver and the helm test pods become `docker run`s with the pod spec's image,
+command, env, volumes (ConfigMaps and Secrets as files, emptyDirs and claims as tmpfs), user, read-only
+root, dropped capabilities and memory limit. All containers share one network namespace that has only a loopback
 interface, and a hosts file maps every Service name to 127.0.0.1: traffic never leaves loopback, and
 the ports do not clash with the local stack's. Readiness is the chart's own readiness probes.
 After the helm tests and the load Job, the local stack's own end-to-end test (tests/e2e/test_pipeline.py)
@@ -250,13 +250,17 @@ def main() -> int:
             pods.run(cname, pod_name, spec, container, claims=claims)
             log(f"started {cname} ({container['image']})")
             pods.wait_ready(cname, container["readinessProbe"], options.timeout)
-            if name == "ql-kafka":
-                job = next(o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == "ql-kafka-topics")
+            # The release's hook Jobs, once what they set up is ready: Kafka's topics, users and ACLs;
+            # HDFS's directories, owners and modes (with HDFS permissions on).
+            hook = {"ql-kafka": "ql-kafka-topics", "ql-hdfs-datanode": "ql-hdfs-permissions"}.get(name)
+            job = next((o for o in objects if o["kind"] == "Job" and o["metadata"]["name"] == hook), None)
+            if job:
                 spec = job["spec"]["template"]["spec"]
-                done = pods.run(f"{PREFIX}-topics", "ql-kafka-topics", spec, spec["containers"][0], detach=False)
-                log(f"topics job: exit {done.returncode}: {done.stdout.strip().splitlines()[-1:]}")
+                cname = f"{PREFIX}-{hook.removeprefix('ql-')}"
+                done = pods.run(cname, hook, spec, spec["containers"][0], detach=False)
+                log(f"{hook} job: exit {done.returncode}: {done.stdout.strip().splitlines()[-1:]}")
                 if done.returncode:
-                    raise RuntimeError(done.stderr)
+                    raise RuntimeError(done.stdout + done.stderr)
         app = next(o for o in objects if o["kind"] == "SparkApplication")
         driver = app["spec"]["driver"]
         template = driver["template"]["spec"]["containers"][0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 import pytest
@@ -239,3 +240,80 @@ def test_open_trino_when_switched_off() -> None:
     assert "access-control.properties" not in by_kind(objects, "ConfigMap")[f"{RELEASE}-trino"]["data"]
     env = env_of(objects, f"Pod/{RELEASE}-test-trino")
     assert env["TEST_TRINO_URL"] == f"http://{RELEASE}-trino:8080" and "TEST_TRINO_USER" not in env
+
+
+def hadoop_props(xml: str) -> dict[str, str]:
+    """Properties of a Hadoop XML file; a later definition wins, as in Hadoop."""
+    return dict(re.findall(r"<name>([^<]+)</name>\s*<value>([^<]*)</value>", xml))
+
+
+def hdfs_user(objects: tuple[dict[str, Any], ...], name: str) -> str | None:
+    return env_of(objects, name).get("HADOOP_USER_NAME")
+
+
+@pytest.mark.parametrize("variant", ["default", "kind", "gke"])
+def test_hdfs_checks_permissions_and_every_component_has_its_own_user(variant: str) -> None:
+    objects = rendered(variant)[1]
+    data = by_kind(objects, "ConfigMap")[f"{RELEASE}-hdfs"]["data"]
+    site, core = hadoop_props(data["hdfs-site.xml"]), hadoop_props(data["core-site.xml"])
+    assert site["dfs.permissions.enabled"] == "true" and site["dfs.permissions.superusergroup"] == "supergroup"
+    groups = dict(entry.split("=") for entry in core["hadoop.user.group.static.mapping.overrides"].split(";"))
+    assert groups == {
+        "hdfs": "supergroup",
+        "questlog-stream": "questlog-stream,questlog-lake",
+        "questlog-metastore": "questlog-lake",
+        "questlog-trino": "questlog-lake",
+    }
+    users = {
+        f"StatefulSet/{RELEASE}-hdfs-namenode": "hdfs",
+        f"StatefulSet/{RELEASE}-hdfs-datanode": "hdfs",
+        f"Job/{RELEASE}-hdfs-permissions": "hdfs",
+        f"StatefulSet/{RELEASE}-metastore": "questlog-metastore",
+        f"Deployment/{RELEASE}-trino": "questlog-trino",
+        f"CronJob/{RELEASE}-stream-maintenance": "questlog-stream",
+    }
+    for name, user in users.items():
+        if name.startswith("CronJob/"):
+            job = by_kind(objects, "CronJob")[name.split("/")[1]]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+            env = {e["name"]: e.get("value") for e in job["containers"][0]["env"]}
+            assert env["HADOOP_USER_NAME"] == user and env["QUESTLOG_STREAM_HDFS_UMASK"] == "007"
+        else:
+            assert hdfs_user(objects, name) == user, name
+    app = by_kind(objects, "SparkApplication")[f"{RELEASE}-stream"]["spec"]
+    for role in ("driver", "executor"):
+        assert {"name": "HADOOP_USER_NAME", "value": "questlog-stream"} in app[role]["env"], role
+    assert {"name": "QUESTLOG_STREAM_HDFS_UMASK", "value": "007"} in app["driver"]["env"]
+    # The metastore's and Trino's clients create files for the lake group only.
+    metastore = by_kind(objects, "ConfigMap")[f"{RELEASE}-metastore"]["data"]["core-site.xml"]
+    trino_hdfs = by_kind(objects, "ConfigMap")[f"{RELEASE}-trino"]["data"]["hdfs-site.xml"]
+    assert hadoop_props(metastore)["fs.permissions.umask-mode"] == "007"
+    assert hadoop_props(trino_hdfs)["fs.permissions.umask-mode"] == "007"
+
+
+def test_hdfs_directories_cover_the_warehouse_and_the_checkpoint() -> None:
+    objects = rendered("default")[1]
+    job = pod_spec(objects, f"Job/{RELEASE}-hdfs-permissions")["containers"][0]
+    lines = next(e["value"] for e in job["env"] if e["name"] == "HDFS_DIRECTORIES").split("\n")
+    dirs = {line.split()[0]: line.split()[1:] for line in lines if line.strip()}
+    driver = {
+        e["name"]: e.get("value")
+        for e in by_kind(objects, "SparkApplication")[f"{RELEASE}-stream"]["spec"]["driver"]["env"]
+    }
+    warehouse = driver["QUESTLOG_STREAM_WAREHOUSE"].split(":8020", 1)[1]
+    checkpoint = driver["QUESTLOG_STREAM_CHECKPOINT"].split(":8020", 1)[1]
+    assert dirs[warehouse] == ["questlog-stream", "questlog-lake", "0770"]
+    parent = max((d for d in dirs if checkpoint.startswith(d + "/")), key=len)
+    assert dirs[parent] == ["questlog-stream", "questlog-stream", "0700"], "the checkpoint is not the stream's alone"
+    assert all(mode[-1] in "05" or mode == "1777" for _o, _g, mode in dirs.values()), "a directory others may write"
+    hook = by_kind(objects, "Job")[f"{RELEASE}-hdfs-permissions"]["metadata"]["annotations"]
+    assert hook["helm.sh/hook"] == "post-install,post-upgrade"
+
+
+def test_hdfs_open_when_switched_off() -> None:
+    objects = render("--set", "global.hdfsPermissions.enabled=false")
+    site = hadoop_props(by_kind(objects, "ConfigMap")[f"{RELEASE}-hdfs"]["data"]["hdfs-site.xml"])
+    assert site["dfs.permissions.enabled"] == "false"
+    assert f"{RELEASE}-hdfs-permissions" not in by_kind(objects, "Job")
+    for name, spec in pod_specs(objects):
+        env = [e["name"] for c in spec["containers"] for e in c.get("env", [])]
+        assert "HADOOP_USER_NAME" not in env, name

@@ -100,6 +100,9 @@ def test_stream_settings_point_at_the_release(objects):
                 "sasl.password.file",
             ), name
             continue
+        if name == "HADOOP_USER_NAME":  # Hadoop's own: the HDFS user of simple authentication
+            assert env[name] == "questlog-stream"
+            continue
         assert f'"{name.removeprefix("QUESTLOG_STREAM_")}"' in source, f"{name} is not a setting of the job"
 
 

@@ -52,3 +52,11 @@ def test_password_from_a_file(tmp_path) -> None:
     env[P + "SASL_PASSWORD_FILE"] = str(tmp_path / "missing")
     with pytest.raises(SettingsError, match="QUESTLOG_STREAM_KAFKA_SASL_PASSWORD_FILE cannot be read"):
         Settings.from_env(env).kafka_options()
+
+
+def test_hdfs_umask_is_octal_or_empty() -> None:
+    assert Settings.from_env({}).hdfs_umask == ""
+    assert Settings.from_env({"QUESTLOG_STREAM_HDFS_UMASK": "007"}).hdfs_umask == "007"
+    for bad in ("7", "0o07", "rwx", "0089"):
+        with pytest.raises(SettingsError, match="QUESTLOG_STREAM_HDFS_UMASK"):
+            Settings.from_env({"QUESTLOG_STREAM_HDFS_UMASK": bad})

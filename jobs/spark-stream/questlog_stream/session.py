@@ -60,6 +60,8 @@ def build(
         .config("spark.hadoop.fs.defaultFS", settings.warehouse.split("/warehouse")[0])
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
+    if settings.hdfs_umask:  # files and directories for the lake group only (HDFS permissions on)
+        builder = builder.config("spark.hadoop.fs.permissions.umask-mode", settings.hdfs_umask)
     if streaming:
         # transformWithState needs RocksDB; changelog checkpointing uploads only each batch's changed keys,
         # and the bounded memory keeps RocksDB's native memory under the setting (it is not in the heap).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,6 +14,14 @@ PREFIX = "QUESTLOG_STREAM_"
 
 class SettingsError(ValueError):
     """A configuration variable has a value the job cannot use."""
+
+
+def _umask(env: Mapping[str, str]) -> str:
+    """QUESTLOG_STREAM_HDFS_UMASK: three or four octal digits, or empty."""
+    value = env.get(PREFIX + "HDFS_UMASK", "").strip()
+    if value and not re.fullmatch(r"[0-7]{3,4}", value):
+        raise SettingsError(f"{PREFIX}HDFS_UMASK must be an octal umask such as 007, got {value!r}")
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -77,6 +86,9 @@ class Settings:
     driver_memory: str = "1g"
     shuffle_partitions: int = 2
     starting_offsets: str = "earliest"
+    # Octal umask of the files and directories the job creates on HDFS (fs.permissions.umask-mode);
+    # empty: Hadoop's default (022). The chart sets 007 when HDFS checks permissions.
+    hdfs_umask: str = ""
     # Extra Kafka client properties, from QUESTLOG_STREAM_KAFKA_* (as the API's QUESTLOG_API_KAFKA_*:
     # QUESTLOG_STREAM_KAFKA_SASL_MECHANISM -> sasl.mechanism; a name ending in _FILE is read from that
     # file when the job starts: QUESTLOG_STREAM_KAFKA_SASL_PASSWORD_FILE); see kafka_options().
@@ -125,6 +137,7 @@ class Settings:
             driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
             shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
             starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
+            hdfs_umask=_umask(env),
             kafka=client_properties(env, PREFIX, skip_empty=True),
         )
 

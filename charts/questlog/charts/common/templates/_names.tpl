@@ -147,3 +147,30 @@ http://{{ include "questlog.endpoint" (list . "trino" "trino") }}
 {{- define "questlog.trinoTestUser" -}}
 {{- first ((.Values.global.trinoAuth | default dict).readOnlyUsers | default list) | default "" | required "global.trinoAuth.readOnlyUsers needs at least one user (the helm tests log in as the first)" -}}
 {{- end -}}
+
+{{/* true when HDFS checks permissions (global.hdfsPermissions.enabled), else empty. */}}
+{{- define "questlog.hdfsPermissions" -}}
+{{- if (.Values.global.hdfsPermissions | default dict).enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The group of the pipeline's HDFS users (static mapping on the NameNode). */}}
+{{- define "questlog.hdfsLakeGroup" -}}questlog-lake{{- end -}}
+
+{{/*
+Environment of an HDFS client or daemon acting as one HDFS user (simple authentication reads
+HADOOP_USER_NAME), when HDFS permissions are on. Usage: include "questlog.hdfsUserEnv" (list $ "questlog-trino")
+*/}}
+{{- define "questlog.hdfsUserEnv" -}}
+{{- if include "questlog.hdfsPermissions" (index . 0) }}
+- name: HADOOP_USER_NAME
+  value: {{ index . 1 }}
+{{- end }}
+{{- end -}}
+
+{{/* Hadoop client settings of the pipeline's components when HDFS permissions are on: files and
+directories they create are readable and writable by the lake group, nothing for others. */}}
+{{- define "questlog.hdfsClientConfig" -}}
+{{- if include "questlog.hdfsPermissions" . }}
+fs.permissions.umask-mode: "007"
+{{- end }}
+{{- end -}}

@@ -44,6 +44,8 @@ spec:
                   fieldPath: status.podIP
             - name: HADOOP_HEAP
               value: {{ $v.heap | quote }}
+            {{- /* The daemons act as HDFS user `hdfs`: the NameNode's login user is the super user. */ -}}
+            {{- include "questlog.hdfsUserEnv" (list $ctx "hdfs") | nindent 12 }}
           ports:
             {{- range .ports }}
             - name: {{ .name }}

@@ -56,7 +56,8 @@ data:
   log.properties: |
     {{- include "questlog.renderConfig" (dict "ctx" $ctx "file" "files/log.properties" "format" "text") | trim | nindent 4 }}
   hdfs-site.xml: |
-    {{- include "questlog.renderConfig" (dict "ctx" $ctx "file" "files/hdfs-site.xml" "format" "xml") | trim | nindent 4 }}
+    {{- include "questlog.renderConfig" (dict "ctx" $ctx "file" "files/hdfs-site.xml" "format" "xml"
+          "overrides" (include "questlog.hdfsClientConfig" $ctx | fromYaml)) | trim | nindent 4 }}
   lake.properties: |
     {{- include "questlog.renderConfig" (dict "ctx" $ctx "file" "files/catalog/lake.properties" "format" "properties" "vars" $vars
           "overrides" (merge (deepCopy $ctx.Values.lakeCatalog) (dict "hive.metastore.uri" (include "questlog.metastoreUri" $ctx)) (include "trino.lockedCatalog" $ctx | fromYaml))) | trim | nindent 4 }}

@@ -47,14 +47,18 @@ spec:
             - name: https
               containerPort: {{ $ctx.Values.global.ports.trinoHttps }}
             {{- end }}
-          {{- if $locked }}
+          {{- if or $locked (include "questlog.hdfsPermissions" $ctx) }}
           env:
+            {{- if $locked }}
             # signs the requests between Trino nodes (internal-communication.shared-secret)
             - name: TRINO_SHARED_SECRET
               valueFrom:
                 secretKeyRef:
                   name: {{ include "questlog.trinoSecret" $ctx }}
                   key: shared-secret
+            {{- end }}
+            {{- /* HDFS user questlog-trino (group questlog-lake): reads the lake, writes the pipeline's tables. */ -}}
+            {{- include "questlog.hdfsUserEnv" (list $ctx "questlog-trino") | nindent 12 }}
           {{- end }}
           livenessProbe:
             {{- toYaml $ctx.Values.livenessProbe | nindent 12 }}
