@@ -279,6 +279,7 @@ def main() -> int:
         pods.wait_ready(f"{PREFIX}-stream", template["readinessProbe"], options.timeout)
         ok = run_tests(pods, objects, keep=True) == 0
         ok = run_e2e(objects) == 0 and ok
+        ok = check_lake_owners(objects) == 0 and ok
     finally:
         if not options.keep:
             cleanup(pods.started)
@@ -383,6 +384,33 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
     )
     log(f"end-to-end test: {'PASSED' if done.returncode == 0 else 'FAILED'}")
     return done.returncode
+
+
+def check_lake_owners(objects: list[dict[str, Any]]) -> int:
+    """With HDFS permissions on: the lake's files belong to the stream's HDFS user and the lake group,
+    and nobody else may read them (the pipeline above ran as the chart's users, not as a super user)."""
+    if not any(o["kind"] == "Job" and o["metadata"]["name"] == f"{RELEASE}-hdfs-permissions" for o in objects):
+        return 0
+    code = "\n".join(
+        [
+            "import json, urllib.request as u",
+            "base = 'http://127.0.0.1:9870/webhdfs/v1'",
+            "def ls(p):",
+            "    url = f'{base}{p}?op=LISTSTATUS&user.name=hdfs'",
+            "    return json.load(u.urlopen(url, timeout=10))['FileStatuses']['FileStatus']",
+            "def walk(p, depth=0):",
+            "    for f in ls(p):",
+            "        path = f'{p}/{f[\"pathSuffix\"]}'",
+            "        if f['type'] == 'DIRECTORY' and depth < 4: yield from walk(path, depth + 1)",
+            "        elif f['type'] == 'FILE': yield f",
+            "print(sorted({(f['owner'], f['group'], f['permission']) for f in walk('/warehouse/game.db')}))",
+        ]
+    )
+    done = docker("exec", NET, "python3", "-c", code, check=False)
+    owners = done.stdout.strip()
+    ok = done.returncode == 0 and owners == "[('questlog-stream', 'questlog-lake', '660')]"
+    log(f"lake file owners: {'PASSED' if ok else 'FAILED'} {owners or done.stderr.strip()[-300:]}")
+    return 0 if ok else 1
 
 
 def cleanup(names: list[str] | None = None) -> None:
