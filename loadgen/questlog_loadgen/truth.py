@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from questlog_loadgen.model import PlannedEvent
@@ -91,6 +92,19 @@ def _funnel_and_segments(rows: list[PlannedEvent]) -> dict[str, Any]:
     return {"funnel": dict(funnel), "segments": {k: _sorted(v) for k, v in segments.items()}}
 
 
+def _retention(rows: list[PlannedEvent]) -> dict[str, dict[str, int]]:
+    """Players of each first-seen day (UTC) active again N days later: {cohort: {N: players}}, N = 0.."""
+    days: dict[str, set[date]] = defaultdict(set)
+    for e in rows:
+        days[e.body["user_id"]].add(date.fromisoformat(e.body["event_ts"][:10]))
+    cohorts: dict[str, Counter[str]] = defaultdict(Counter)
+    for active in days.values():
+        first = min(active)
+        for day in active:
+            cohorts[first.isoformat()][str((day - first).days)] += 1
+    return {cohort: dict(sorted(c.items(), key=lambda kv: int(kv[0]))) for cohort, c in sorted(cohorts.items())}
+
+
 def aggregate(events: Iterable[PlannedEvent]) -> dict[str, Any]:
     """Summarise events as the lake should hold them: valid ones, once per event_id."""
     rows = unique_valid(events)
@@ -101,6 +115,7 @@ def aggregate(events: Iterable[PlannedEvent]) -> dict[str, Any]:
         "late_events": sum(e.late for e in rows),
         "by_day": _sorted(Counter(e.body["event_ts"][:10] for e in rows)),
         "tables": tables,
+        "retention": _retention(rows),
         **_funnel_and_segments(rows),
     }
 

@@ -91,6 +91,11 @@ def test_report_numbers_equal_ground_truth(simulated):
         if seg.get("battles"):
             assert float(segments[name]["win_rate"]) == pytest.approx(seg["wins"] / seg["battles"], abs=6e-5)
     assert {r["day"]: r["events"] for r in results["daily_activity"].rows} == truth["by_day"]
+    retention: dict[str, dict[str, int]] = {}
+    for r in results["retention"].rows:
+        retention.setdefault(r["cohort"], {})[str(r["day_offset"])] = r["players"]
+    assert retention == truth["retention"]
+    assert sum(c["0"] for c in retention.values()) == truth["users"]  # every player in one cohort
     gold = Counter[str]()
     for host, spent in tables["purchase_weapon"]["gold_by_host"].items():
         gold[".".join(host.split(":")[0].split(".")[-2:])] += spent

@@ -115,6 +115,26 @@ def test_truth_counts_each_event_id_once(plan: Plan):
     assert table["by_weapon"] == {"axe": {"events": 3, "gold": 60}}
 
 
+def test_truth_retention_counts_each_player_in_its_first_days_cohort():
+    def battle(i: int, user: str, day: str) -> PlannedEvent:
+        body = {
+            "event_id": f"00000000-0000-4000-8000-0000000000{i:02d}",
+            "event_type": "enter_battle",
+            "user_id": user,
+            "event_ts": f"{day}T23:59:59.000Z",
+            "enemy": "orc",
+            "outcome": "won",
+        }
+        return PlannedEvent(body, "h.example", datetime.fromisoformat(ANCHOR), datetime.fromisoformat(ANCHOR))
+
+    days = {"a": ["2026-03-01", "2026-03-02", "2026-03-04"], "b": ["2026-03-01", "2026-03-01"], "c": ["2026-03-02"]}
+    events = [battle(i, user, day) for i, (user, day) in enumerate((u, d) for u, ds in days.items() for d in ds)]
+    assert aggregate(events)["retention"] == {
+        "2026-03-01": {"0": 2, "1": 1, "3": 1},  # a and b start; a back one day and three days later
+        "2026-03-02": {"0": 1},  # c; a is not counted again in a later cohort
+    }
+
+
 def test_duplicates_malformed_and_late_events_come_at_the_configured_rates(plan: Plan):
     sent = sent_summary(plan.events)
     valid = sent["valid_unique"]
