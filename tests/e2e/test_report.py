@@ -48,7 +48,8 @@ def simulated(trino_cursor):
         timeout=300,
         capture_output=True,
     )
-    truth = json.loads(truth_path.read_text())["acknowledged"]
+    document = json.loads(truth_path.read_text())
+    truth = {**document["acknowledged"], "api": document["api"]}
     expected = [[truth["tables"][t]["events"] for t in TABLES]]
     sql = ", ".join(f"(SELECT count(*) FROM {t} WHERE user_id LIKE '{run_id}-%')" for t in TABLES)
     assert wait_for(lambda: query(trino_cursor, f"SELECT {sql}"), expected) == expected
@@ -96,6 +97,14 @@ def test_report_numbers_equal_ground_truth(simulated):
         retention.setdefault(r["cohort"], {})[str(r["day_offset"])] = r["players"]
     assert retention == truth["retention"]
     assert sum(c["0"] for c in retention.values()) == truth["users"]  # every player in one cohort
+    # Rejections: every input the API rejected for this run is in bad_events under the field it named.
+    rejected = {r["field"]: r["rejected"] for r in results["quality_rejections"].rows}
+    by_field = truth["api"]["rejected_by_field"]
+    assert sum(by_field.values()) > 0, "the simulator sent nothing malformed"
+    if len(by_field) <= 15:  # the question lists the top 15 fields
+        assert rejected == by_field
+    else:
+        assert rejected.items() <= by_field.items() and len(rejected) == 15
     gold = Counter[str]()
     for host, spent in tables["purchase_weapon"]["gold_by_host"].items():
         gold[".".join(host.split(":")[0].split(".")[-2:])] += spent
