@@ -113,6 +113,38 @@ def test_report_numbers_equal_ground_truth(simulated):
     assert spend.items() <= gold.items()
 
 
+def test_findings_state_the_truths_numbers(simulated):
+    """The sentences the design team reads carry the simulator's numbers, not only the tables."""
+    prefix, truth = simulated
+    findings = {s.result.name: s.finding for s in sections.build(run_all(user_prefix=prefix))}
+    pct = lambda x: f"{x:.1%}"  # noqa: E731 - the report's own rounding
+    battles = truth["tables"]["enter_battle"]
+    assert findings["win_rate_by_enemy"].startswith(
+        f"Players won {pct(battles['wins'] / battles['events'])} of {battles['events']:,} battles."
+    )
+    funnel = truth["funnel"]
+    b, g, p = funnel["first_battle"], funnel["joined_guild_after_battle"], funnel["purchased_after_guild"]
+    assert findings["funnel"] == (
+        f"Of {b:,} players who fought a battle, {pct(g / b)} then joined a guild and {pct(p / b)} went on to buy a weapon."
+    )
+    cohorts = truth["retention"]
+    first = min(cohorts)
+    assert findings["retention"].startswith(
+        f"{len(cohorts)} cohort(s); of the {cohorts[first]['0']:,} players first seen on {first}, "
+        f"{pct(cohorts[first].get('1', 0) / cohorts[first]['0'])} came back the next day."
+    )
+    assert findings["quality_tables"].startswith(f"The lake holds {truth['events']:,} events; ")
+    rejected = sum(truth["api"]["rejected_by_field"].values())
+    assert findings["quality_rejections"].startswith(f"{rejected:,} inputs were rejected and kept in bad_events")
+    weapons = truth["tables"]["purchase_weapon"]["by_weapon"]
+    gold = sum(w["gold"] for w in weapons.values())
+    top = max(weapons, key=lambda w: weapons[w]["gold"])
+    if sorted(w["gold"] for w in weapons.values())[-2:].count(weapons[top]["gold"]) == 1:  # no tie
+        assert findings["weapons"].startswith(
+            f"{top} earns the most gold ({weapons[top]['gold']:,}, {pct(weapons[top]['gold'] / gold)} of all gold spent)"
+        )
+
+
 def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
     prefix, _truth = simulated
     built = sections.build(run_all(user_prefix=prefix))
