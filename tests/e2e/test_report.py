@@ -125,7 +125,8 @@ def test_findings_state_the_truths_numbers(simulated):
     funnel = truth["funnel"]
     b, g, p = funnel["first_battle"], funnel["joined_guild_after_battle"], funnel["purchased_after_guild"]
     assert findings["funnel"] == (
-        f"Of {b:,} players who fought a battle, {pct(g / b)} then joined a guild and {pct(p / b)} went on to buy a weapon."
+        f"Of {b:,} players who fought a battle, {pct(g / b)} then joined a guild "
+        f"and {pct(p / b)} went on to buy a weapon."
     )
     cohorts = truth["retention"]
     first = min(cohorts)
@@ -141,7 +142,8 @@ def test_findings_state_the_truths_numbers(simulated):
     top = max(weapons, key=lambda w: weapons[w]["gold"])
     if sorted(w["gold"] for w in weapons.values())[-2:].count(weapons[top]["gold"]) == 1:  # no tie
         assert findings["weapons"].startswith(
-            f"{top} earns the most gold ({weapons[top]['gold']:,}, {pct(weapons[top]['gold'] / gold)} of all gold spent)"
+            f"{top} earns the most gold ({weapons[top]['gold']:,}, "
+            f"{pct(weapons[top]['gold'] / gold)} of all gold spent)"
         )
 
 
