@@ -113,6 +113,24 @@ def trino_cursor(hdfs_is_up):
     conn.close()
 
 
+def trino_https(port: int, user: str, password: str | None, ca: str) -> dict[str, Any]:
+    """Connection settings for a locked Trino: HTTPS on loopback, a password login (none: no
+    Authorization header), trusting only the given CA (requests would otherwise take
+    REQUESTS_CA_BUNDLE over the session's setting)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca
+    auth = trino.auth.BasicAuthentication(user, password) if password is not None else None
+    return {
+        "host": "127.0.0.1",
+        "port": port,
+        "user": user,
+        "http_scheme": "https",
+        "auth": auth,
+        "http_session": session,
+    }
+
+
 def trino_login() -> dict[str, Any]:
     """Connection settings of the Trino the tests query: the local stack's (open, any user) unless
     QUESTLOG_E2E_TRINO_USER is set (the chart's locked Trino in the container smoke test): then HTTPS
@@ -120,18 +138,12 @@ def trino_login() -> dict[str, Any]:
     env = os.environ
     if not env.get("QUESTLOG_E2E_TRINO_USER"):
         return {"host": "127.0.0.1", "port": 8080, "user": "questlog-tests"}
-    # Only the release's CA: requests would otherwise take REQUESTS_CA_BUNDLE over the session's setting.
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = env["QUESTLOG_E2E_TRINO_CA_FILE"]
-    return {
-        "host": "127.0.0.1",
-        "port": int(env["QUESTLOG_E2E_TRINO_PORT"]),
-        "user": env["QUESTLOG_E2E_TRINO_USER"],
-        "http_scheme": "https",
-        "auth": trino.auth.BasicAuthentication(env["QUESTLOG_E2E_TRINO_USER"], env["QUESTLOG_E2E_TRINO_PASSWORD"]),
-        "http_session": session,
-    }
+    return trino_https(
+        int(env["QUESTLOG_E2E_TRINO_PORT"]),
+        env["QUESTLOG_E2E_TRINO_USER"],
+        env["QUESTLOG_E2E_TRINO_PASSWORD"],
+        env["QUESTLOG_E2E_TRINO_CA_FILE"],
+    )
 
 
 def query(cursor, sql: str) -> list[list[Any]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,19 +23,13 @@ import pytest
 import requests
 
 from tests.charts.conftest import RELEASE, by_kind, pod_spec, rendered
+from tests.integration.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 HADOOP_HOME = ROOT / ".cache" / "hadoop"
 ENTRYPOINT = ROOT / "images" / "hdfs" / "entrypoint.sh"
 JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")
 UMASK = "007"  # fs.permissions.umask-mode of the stream, the metastore and Trino in the chart
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _override(xml: str, props: dict[str, str]) -> str:
@@ -91,7 +84,7 @@ def hdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hdfs]:
     work = tmp_path_factory.mktemp("hdfs-permissions")
     conf = work / "conf"
     conf.mkdir()
-    rpc, http, dn, dn_http, dn_ipc = (_free_port() for _ in range(5))
+    rpc, http, dn, dn_http, dn_ipc = (free_port() for _ in range(5))
     (conf / "core-site.xml").write_text(
         _override(
             configmap["core-site.xml"],
@@ -155,14 +148,7 @@ def hdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hdfs]:
         ready.first_init = run_init_dirs(ready)
         yield ready
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+        stop(*procs, timeout_s=30)
         shutil.rmtree(work / "data", ignore_errors=True)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -25,6 +24,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient
 
 from tests.charts.conftest import RELEASE, by_kind, properties, rendered
+from tests.integration.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / ".cache" / "kafka"
@@ -32,13 +32,6 @@ JAVA = Path("/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
 PASSWORDS = {user: uuid.uuid4().hex for user in ("admin", "controller", "api", "stream")}
 TOPICS = ("events", "events.dlq")
 OTHER = "not-for-the-api"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def rendered_server_properties() -> dict[str, str]:
@@ -74,7 +67,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     for user, password in PASSWORDS.items():
         (secrets / f"{user}-password").write_text(password)
     props = {k: v.replace("/etc/questlog/kafka-credentials", str(secrets)) for k, v in props.items()}
-    client, controller = _free_port(), _free_port()
+    client, controller = free_port(), free_port()
     props |= {
         "node.id": "0",
         "controller.quorum.voters": f"0@127.0.0.1:{controller}",
@@ -141,12 +134,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
         assert "users and ACLs set" in done.stdout, done.stdout
         yield broker
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc)
         shutil.rmtree(work / "data", ignore_errors=True)
 
 

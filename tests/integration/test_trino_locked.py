@@ -29,19 +29,14 @@ import requests
 import trino
 
 from tests.charts.conftest import RELEASE, by_kind, properties, rendered
+from tests.integration.conftest import trino_https
+from tests.integration.processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 TRINO_HOME = ROOT / ".cache" / "trino" / "trino-server-476"
 JAVA25 = Path("/usr/lib/jvm/temurin-25-jdk-amd64")
 CONF = "/var/lib/questlog/conf/trino"
 CATALOGS = ("lake.properties", "tpch.properties")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _secret(name: str) -> dict[str, str]:
@@ -59,19 +54,8 @@ class LockedTrino:
 
     def connect(self, user: str, password: str | None = None) -> trino.dbapi.Connection:
         """A client of the HTTPS port trusting only the release's CA (not the environment's bundle)."""
-        session = requests.Session()
-        session.trust_env = False
-        session.verify = str(self.ca)
-        auth = trino.auth.BasicAuthentication(user, password) if password is not None else None
         return trino.dbapi.connect(
-            host="127.0.0.1",
-            port=self.https,
-            user=user,
-            http_scheme="https",
-            auth=auth,
-            http_session=session,
-            catalog="lake",
-            schema="game",
+            **trino_https(self.https, user, password, str(self.ca)), catalog="lake", schema="game"
         )
 
     def run(self, user: str, sql: str) -> list[list[Any]]:
@@ -100,7 +84,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory, trino_cursor: Any) -> Itera
     (secrets / "password.db").write_text(credentials["password.db"])
     (certs / "tls-combined.pem").write_text(tls["tls-combined.pem"])
     (work / "ca.crt").write_text(tls["ca.crt"])
-    https, http = _free_port(), _free_port()
+    https, http = free_port(), free_port()
     paths = {
         CONF: str(etc),
         "/etc/questlog/trino-credentials": str(secrets),
@@ -148,12 +132,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory, trino_cursor: Any) -> Itera
         passwords = {user: credentials[f"{user}-password"] for user in users}
         yield LockedTrino(https, http, work / "ca.crt", passwords, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
 
