@@ -171,6 +171,9 @@ HADOOP_USER_NAME), when HDFS permissions are on. Usage: include "questlog.hdfsUs
 directories they create are readable and writable by the lake group, nothing for others. */}}
 {{- define "questlog.hdfsClientConfig" -}}
 {{- if include "questlog.hdfsPermissions" . }}
-fs.permissions.umask-mode: "007"
+fs.permissions.umask-mode: {{ include "questlog.hdfsUmask" . | quote }}
 {{- end }}
 {{- end -}}
+
+{{/* The umask of the pipeline's HDFS clients (the stream takes it as QUESTLOG_STREAM_HDFS_UMASK). */}}
+{{- define "questlog.hdfsUmask" -}}007{{- end -}}
