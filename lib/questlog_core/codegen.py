@@ -1,79 +1,85 @@
-"""Write the files derived from schemas/: Trino DDL and the table reference. Run: make generate."""
+"""Write the files derived from schemas/: the lake's DDL, the all_events view, the table reference.
+
+Run: make generate (which also writes the API's OpenAPI document, services/api/openapi.json).
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from questlog_core.columns import (
-    BAD_EVENTS_TABLE,
-    Column,
-    bad_event_columns,
-    event_columns,
-    partition_column,
-)
-from questlog_core.registry import Registry, default_registry
+from questlog_core.columns import Column, envelope_columns, table_columns
+from questlog_core.ddl import all_events_view, lake_ddl
+from questlog_core.registry import ALL_EVENTS_VIEW, Registry, default_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "generated from schemas/ by `make generate` (python -m questlog_core.codegen); do not edit"
-CATALOG_SCHEMA = "lake.game"
 
 
-def lake_tables(registry: Registry, selected: tuple[str, ...]) -> dict[str, list[Column]]:
-    """Return the columns of every lake table: the selected event types and bad_events."""
-    tables = {t: event_columns(registry, t) for t in selected}
-    tables[BAD_EVENTS_TABLE] = bad_event_columns(registry)
-    return tables
-
-
-def trino_ddl(tables: dict[str, list[Column]]) -> str:
-    """Render Trino CREATE TABLE statements equivalent to what the streaming job creates."""
-    out = [f"-- {HEADER}", ""]
-    for table, columns in tables.items():
-        cols = ",\n".join(
-            f"  {c.name} {c.trino_type} COMMENT '{c.description.replace(chr(39), chr(39) * 2)}'" for c in columns
-        )
-        out.append(
-            f"CREATE TABLE IF NOT EXISTS {CATALOG_SCHEMA}.{table} (\n{cols}\n)\n"
-            f"WITH (format = 'PARQUET', format_version = 2, "
-            f"partitioning = ARRAY['day({partition_column(table)})']);\n"
-        )
+def spark_ddl(registry: Registry) -> str:
+    """Render the Spark SQL the streaming job runs at every start to create the tables."""
+    out = [
+        f"-- {HEADER}",
+        "-- The Spark SQL the streaming job runs (questlog_stream.tables) for catalog lake, namespace game;",
+        "-- columns a newer schema version adds are added with ALTER TABLE ... ADD COLUMN.",
+        "",
+    ]
+    out += [f"{statement};\n" for statement in lake_ddl(registry)]
     return "\n".join(out)
 
 
-def reference(tables: dict[str, list[Column]]) -> str:
+def view_sql(registry: Registry) -> str:
+    """Render the Trino statement that creates lake.game.all_events (run by `make up` and the report)."""
+    return f"-- {HEADER}\n{all_events_view(registry)};\n"
+
+
+def _columns(columns: list[Column]) -> list[str]:
+    return ["| column | Trino type | description |", "|---|---|---|"] + [
+        f"| `{c.name}` | {c.trino_type} | {c.description} |" for c in columns
+    ]
+
+
+def reference(registry: Registry) -> str:
     """Render the Markdown table reference."""
     out = [f"<!-- {HEADER} -->", "# Lake tables (`lake.game`)", ""]
-    for table, columns in tables.items():
-        out += [
-            f"## `{table}`",
-            "",
-            f"Partitioned by `day({partition_column(table)})` (UTC).",
-            "",
-            "| column | Trino type | description |",
-            "|---|---|---|",
-        ]
-        out += [f"| `{c.name}` | {c.trino_type} | {c.description} |" for c in columns]
+    for table, columns in table_columns(registry).items():
+        owner = registry.event_tables.get(table)
+        what = f"Event type `{owner}`: {registry.latest(owner).description}" if owner else "Dead letters."
+        out += [f"## `{table}`", "", what, "", f"Partitioned by `day({registry.partition_column(table)})` (UTC).", ""]
+        out += _columns(columns)
         out.append("")
+    tables = ", ".join(f"`{t}`" for t in registry.event_tables)
+    out += [
+        f"## `{ALL_EVENTS_VIEW}` (view)",
+        "",
+        f"Every event table's shared columns, one row per event, over {tables}; `table_name` says which.",
+        "",
+    ]
+    out += _columns([Column("table_name", "string", "The event table the row is in."), *envelope_columns(registry)])
+    out.append("")
     return "\n".join(out)
 
 
 def outputs(registry: Registry) -> dict[Path, str]:
     """Return every generated file and its content."""
-    selected = tuple(t for t in registry.event_types if t != "default")
-    tables = lake_tables(registry, selected)
     return {
-        ROOT / "schemas" / "generated" / "lake_tables.sql": trino_ddl(tables),
-        ROOT / "docs" / "tables.md": reference(tables),
+        ROOT / "schemas" / "generated" / "lake_tables.sql": spark_ddl(registry),
+        ROOT / "schemas" / "generated" / "all_events.sql": view_sql(registry),
+        ROOT / "docs" / "tables.md": reference(registry),
     }
+
+
+def write(files: dict[Path, str]) -> None:
+    """Write generated files, naming each on stderr."""
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
 
 
 def main() -> int:
     """Write the generated files."""
-    for path, text in outputs(default_registry()).items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
+    write(outputs(default_registry()))
     return 0
 
 

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from questlog_core.errors import SchemaError
-from questlog_core.registry import BAD_EVENT, Registry
-
-BAD_EVENTS_TABLE = "bad_events"
+from questlog_core.registry import BAD_EVENT, BAD_EVENTS_TABLE, Registry
 
 # Columns the streaming writer adds: where the row came from and when it landed.
 PIPELINE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -64,16 +62,6 @@ def _pipeline() -> list[Column]:
     return [Column(*c) for c in PIPELINE_COLUMNS]
 
 
-def table_name(event_type: str) -> str:
-    """Return the lake table an event type lands in."""
-    return BAD_EVENTS_TABLE if event_type == BAD_EVENT else event_type
-
-
-def partition_column(table: str) -> str:
-    """Return the timestamp column whose UTC day partitions a table."""
-    return "received_at" if table == BAD_EVENTS_TABLE else "event_ts"
-
-
 def event_columns(registry: Registry, event_type: str) -> list[Column]:
     """Return the columns of an event type's table: envelope, attributes, pipeline."""
     envelope = _from_properties(registry.envelope.properties)
@@ -84,6 +72,18 @@ def event_columns(registry: Registry, event_type: str) -> list[Column]:
 def schema_columns(registry: Registry, name: str) -> list[Column]:
     """Return the columns of the latest version of one schema, in file order."""
     return _from_properties(registry.latest(name).properties)
+
+
+def table_columns(registry: Registry) -> dict[str, list[Column]]:
+    """Return the columns of every lake table the stream fills: the event tables, then bad_events."""
+    tables = {table: event_columns(registry, t) for table, t in registry.event_tables.items()}
+    tables[BAD_EVENTS_TABLE] = bad_event_columns(registry)
+    return tables
+
+
+def envelope_columns(registry: Registry) -> list[Column]:
+    """Return the envelope's columns and the pipeline's: what every event table has in common."""
+    return _from_properties(registry.envelope.properties) + _pipeline()
 
 
 def bad_event_columns(registry: Registry) -> list[Column]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import fastjsonschema
 
-from questlog_core.registry import Registry
+from questlog_core.registry import BAD_EVENT, Registry
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
@@ -105,6 +105,12 @@ class EventValidator:
             self._checks[event_type] = fastjsonschema.compile(schema, formats=FORMATS)
             self._allowed[event_type] = frozenset(schema["properties"])
         self._known = ", ".join(registry.event_types)
+        # Length limits of the dead-letter record's fields (schema bad_event): what the API cuts to.
+        self.dead_letter_limits: dict[str, int] = {
+            name: spec["maxLength"]
+            for name, spec in registry.latest(BAD_EVENT).properties.items()
+            if "maxLength" in spec
+        }
         # The schema version stamped on every accepted event, per type.
         self.versions = {t: registry.latest(t).version for t in registry.event_types}
 

@@ -26,7 +26,7 @@ def test_new_optional_field_becomes_a_column_without_rewriting(spark, trino_curs
     table = f"evolve_{unique}"
     name = f"lake.game.{table}"
     before = Registry.load()
-    ensure_table(spark, "join_guild", name, event_columns(before, "join_guild"))
+    ensure_table(spark, name, event_columns(before, "join_guild"), "event_ts")
     query(
         trino_cursor,
         f"INSERT INTO {table} (event_id, event_type, user_id, event_ts, received_at, "
@@ -41,7 +41,7 @@ def test_new_optional_field_becomes_a_column_without_rewriting(spark, trino_curs
     doc["self"]["version"] = "1-1-0"
     doc["properties"]["motto"] = {"type": "string", "maxLength": 64, "description": "Guild motto."}
     (root / VENDOR / "join_guild" / "1-1-0.json").write_text(json.dumps(doc))
-    ensure_table(spark, "join_guild", name, event_columns(Registry.load(root), "join_guild"))
+    ensure_table(spark, name, event_columns(Registry.load(root), "join_guild"), "event_ts")
 
     columns = [r[0] for r in query(trino_cursor, f"DESCRIBE {table}")]
     assert columns[-1] == "motto" and "guild_name" in columns

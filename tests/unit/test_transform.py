@@ -287,7 +287,7 @@ def test_hour_ranges_merge_overlapping_windows():
 
 def test_every_column_description_survives_spark_sql_quoting(spark):
     from questlog_core.columns import bad_event_columns, event_columns
-    from questlog_stream.tables import quote
+    from questlog_core.ddl import spark_literal as quote
 
     texts = {c.description for t in REG.event_types for c in event_columns(REG, t)}
     texts |= {c.description for c in bad_event_columns(REG)} | {"it's \\ odd"}

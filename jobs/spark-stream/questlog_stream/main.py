@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 
-from questlog_core.registry import default_registry
+from questlog_core.registry import BAD_EVENTS_TABLE, default_registry
 
 from questlog_stream import checkpoint, progress, session
 from questlog_stream.dedup import deduplicate
@@ -28,16 +28,20 @@ def run(settings: Settings) -> int:
     progress.write(settings.progress_file, progress.summarize(None, "starting"))
     settings.check()
     registry = default_registry()
-    unknown = set(settings.event_types) - set(registry.event_types)
+    unknown = set(settings.event_types) - set(registry.lake_event_types)
     if unknown:
-        log.error("QUESTLOG_STREAM_EVENT_TYPES names unknown event types: %s", sorted(unknown))
+        log.error(
+            "QUESTLOG_STREAM_EVENT_TYPES names event types that do not land in the lake: %s (those that do: %s)",
+            ", ".join(sorted(unknown)),
+            ", ".join(registry.lake_event_types),
+        )
         return 2
     spark = session.build(settings)
     spark.sparkContext.setLogLevel("WARN")
     writer = LakeWriter(settings, registry)
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {settings.catalog}.{settings.namespace}")
     for table, columns in writer.tables().items():
-        ensure_table(spark, table, settings.table(table), columns)
+        ensure_table(spark, settings.table(table), columns, registry.partition_column(table))
     ttl_ms = int(settings.state_ttl_minutes * 60_000)
     layout = checkpoint.prepare(
         spark,
@@ -60,7 +64,7 @@ def run(settings: Settings) -> int:
         .load()
     )
     limits = TimeLimits(settings.max_event_age_hours, settings.max_event_future_hours)
-    payload, bad_columns = event_payload(registry), writer.tables()["bad_events"]
+    payload, bad_columns = event_payload(registry), writer.tables()[BAD_EVENTS_TABLE]
     events = decode(source.where(source.topic == settings.topic), payload)
     dlq = decode(source.where(source.topic == settings.dlq_topic), dead_letter_payload(registry))
     routed = route_events(events, registry, bad_columns, payload, limits).unionByName(
@@ -80,7 +84,7 @@ def run(settings: Settings) -> int:
         settings.topic,
         settings.catalog,
         settings.namespace,
-        ", ".join(settings.event_types),
+        ", ".join(writer.tables()),
         settings.checkpoint,
     )
     stopping = threading.Event()

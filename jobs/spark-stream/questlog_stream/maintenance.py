@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import SparkSession
-from questlog_core.columns import partition_column
 from questlog_core.registry import default_registry
 
 from questlog_stream import progress, session
@@ -39,7 +38,7 @@ def _ts(value: datetime) -> str:
 def compact(spark: SparkSession, settings: Settings, table: str, now: datetime) -> dict[str, Any]:
     """Rewrite small data files of closed hours and expire snapshots past the retention."""
     name = f"{settings.namespace}.{table}"
-    closed = f"{partition_column(table)} < TIMESTAMP '{_ts(now - CLOSED_AFTER)}'"
+    closed = f"{default_registry().partition_column(table)} < TIMESTAMP '{_ts(now - CLOSED_AFTER)}'"
     files = spark.sql(
         f"CALL {settings.catalog}.system.rewrite_data_files(table => '{name}', where => \"{closed}\", "
         f"options => map('min-input-files', '5', 'partial-progress.enabled', 'true', "

@@ -44,8 +44,8 @@ class Settings:
     bootstrap_servers: str = "127.0.0.1:9092"
     topic: str = "events"
     dlq_topic: str = "events.dlq"
-    # Event types written to the lake; others (e.g. `default`) are skipped.
-    event_types: tuple[str, ...] = ("purchase_weapon", "join_guild", "enter_battle")
+    # Event types written to the lake (a subset of those whose schema names a table); empty: all of them.
+    event_types: tuple[str, ...] = ()
     catalog: str = "lake"
     namespace: str = "game"
     metastore_uri: str = "thrift://127.0.0.1:9083"
@@ -99,9 +99,10 @@ class Settings:
         """Read QUESTLOG_STREAM_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
         get = lambda name, default: env.get(PREFIX + name) or default  # noqa: E731
-        types = tuple(t.strip() for t in get("EVENT_TYPES", ",".join(cls.event_types)).split(",") if t)
-        if not types:
-            raise SettingsError(f"{PREFIX}EVENT_TYPES must name at least one event type")
+        listed = env.get(PREFIX + "EVENT_TYPES", "")
+        types = tuple(t.strip() for t in listed.split(",") if t.strip())
+        if listed.strip() and not types:
+            raise SettingsError(f"{PREFIX}EVENT_TYPES must name event types separated by commas, got {listed!r}")
         return cls(
             bootstrap_servers=get("BOOTSTRAP_SERVERS", cls.bootstrap_servers),
             topic=get("TOPIC", cls.topic),

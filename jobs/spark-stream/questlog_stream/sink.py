@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pyspark import inheritable_thread_target
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from questlog_core.columns import BAD_EVENTS_TABLE, Column, bad_event_columns, event_columns, partition_column
+from questlog_core.columns import BAD_EVENTS_TABLE, Column, table_columns
+from questlog_core.ddl import spark_literal
 from questlog_core.registry import Registry
 
 from questlog_stream.settings import Settings
-from questlog_stream.tables import quote
 from questlog_stream.transform import table_rows
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,13 @@ class LakeWriter:
 
     def __init__(self, settings: Settings, registry: Registry) -> None:
         self.settings = settings
-        self.columns: dict[str, list[Column]] = {t: event_columns(registry, t) for t in settings.event_types}
-        self.columns[BAD_EVENTS_TABLE] = bad_event_columns(registry)
+        self.registry = registry
+        wanted = settings.event_types or registry.lake_event_types
+        self.columns: dict[str, list[Column]] = {
+            table: columns
+            for table, columns in table_columns(registry).items()
+            if table == BAD_EVENTS_TABLE or registry.event_tables[table] in wanted
+        }
         self.window_s = int(settings.dedup_window_hours * 3600)
         # Newest batch id each table holds from this query; a table missing here is looked up once.
         self.committed: dict[str, int | None] = {}
@@ -124,7 +129,11 @@ class LakeWriter:
             lane = F.lit(True) if unsure else F.col("slow")
             fast = table_rows(rows.where(~lane), table, columns)
             slow = table_rows(rows.where(lane), table, columns)
-            existing = rows.sparkSession.table(name).where(self._window(partition_column(table), hours)).select(key)
+            existing = (
+                rows.sparkSession.table(name)
+                .where(self._window(self.registry.partition_column(table), hours))
+                .select(key)
+            )
             out = fast.unionByName(slow.join(existing, on=key, how="left_anti"))
         else:
             out = table_rows(rows, table, columns)
@@ -151,7 +160,7 @@ def last_batch(spark, table: str, qid: str) -> int | None:  # type: ignore[no-un
     """Return the newest batch id of query `qid` that a table's retained snapshots carry, or None."""
     got = spark.sql(
         f"SELECT max(CAST(summary['{BATCH_ID}'] AS BIGINT)) FROM {table}.snapshots "
-        f"WHERE summary['{QUERY_ID}'] = '{quote(qid)}'"
+        f"WHERE summary['{QUERY_ID}'] = '{spark_literal(qid)}'"
     ).first()
     return None if got is None or got[0] is None else int(got[0])
 

@@ -120,6 +120,16 @@ def _received(claimed: SparkColumn, limits: TimeLimits) -> SparkColumn:
     return F.when(sane, claimed).otherwise(F.col("kafka_ts"))
 
 
+def table_of(event_type: SparkColumn, registry: Registry) -> SparkColumn:
+    """The lake table of each record's event type, as its schema names it; a type that is not stored
+    keeps its own name (no table has it: the registry checks), which `lake_rows` drops."""
+    out = event_type
+    for table, name in registry.event_tables.items():
+        if table != name:
+            out = F.when(event_type == name, F.lit(table)).otherwise(out)
+    return out
+
+
 def route_events(
     decoded: DataFrame,
     registry: Registry,
@@ -159,7 +169,7 @@ def route_events(
         "topic",
         "kafka_partition",
         "kafka_offset",
-        F.when(usable, e["event_type"]).otherwise(F.lit(BAD_EVENTS_TABLE)).alias("table"),
+        F.when(usable, table_of(e["event_type"], registry)).otherwise(F.lit(BAD_EVENTS_TABLE)).alias("table"),
         F.when(usable, F.concat(F.lit("e/"), F.lower(e["event_id"])))
         .otherwise(F.concat(F.lit("b/"), _record_id()))
         .alias("dedup_key"),
