@@ -6,6 +6,7 @@ import logging
 import math
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -20,9 +21,10 @@ from questlog_api.auth import HEADER, key_matches
 from questlog_api.errors import ApiError, RateLimited, Unauthorized
 from questlog_api.events import HOST_PROBLEM, HOST_SENT, host_problem
 from questlog_api.ingest import Ingestor
+from questlog_api.openapi import render
 from questlog_api.producer import DurableProducer
 from questlog_api.ratelimit import RateLimiter
-from questlog_api.routes import OPEN_PATHS, bp
+from questlog_api.routes import OPEN_PATHS, bp, seed_action
 from questlog_api.settings import Settings
 
 log = logging.getLogger("questlog_api")
@@ -51,6 +53,13 @@ def json_response(body: Any, status: int, headers: dict[str, str] | None = None)
     return Response(orjson.dumps(body), status, headers, mimetype="application/json")
 
 
+def _seed_view(event_type: str) -> Callable[[], Response]:
+    def view() -> Response:
+        return seed_action(event_type)
+
+    return view
+
+
 def create_app(
     settings: Settings | None = None,
     producer: DurableProducer | None = None,
@@ -68,12 +77,16 @@ def create_app(
             settings.delivery_timeout_ms,
         )
     producer.on_error = lambda kind: metrics.KAFKA_ERRORS.labels(kind).inc()
-    validator = EventValidator(registry or default_registry(), TimeWindow(settings.max_past, settings.max_future))
+    registry = registry or default_registry()
+    validator = EventValidator(registry, TimeWindow(settings.max_past, settings.max_future))
     app = Flask(__name__)
     app.config["QUESTLOG"] = settings
     app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer)
     app.extensions["questlog.producer"] = producer
+    app.extensions["questlog.openapi"] = render(registry).encode()
     app.register_blueprint(bp)
+    for path, event_type in registry.seed_routes.items():
+        app.add_url_rule(path, f"api.{path.strip('/')}", _seed_view(event_type), methods=["POST"])
     app.wsgi_app = guard_host(app.wsgi_app, app.extensions["questlog.ingestor"].host_limit)  # type: ignore[method-assign]
     if settings.proxy_hops:
         # Trust exactly this many proxies' X-Forwarded-For entries (counted from the right); a client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -141,9 +142,9 @@ def _text(value: Any, limit: int) -> tuple[str, bool]:
     return (raw[:limit], True) if len(raw) > limit else (raw, False)
 
 
-def _claimed(event: Any, name: str) -> str | None:
+def _claimed(event: Any, name: str, limits: Mapping[str, int]) -> str | None:
     value = event.get(name) if isinstance(event, dict) else None
-    return value[:256] if isinstance(value, str) else None
+    return value[: limits[name]] if isinstance(value, str) else None
 
 
 def dead_letter(
@@ -151,20 +152,21 @@ def dead_letter(
     reason: str,
     raw: Any,
     raw_limit: int,
+    limits: Mapping[str, int],
     field_name: str | None = None,
     event: Any = None,
 ) -> dict[str, Any]:
-    """Build the dead-letter record of rejected input (schema bad_event)."""
+    """Build the dead-letter record of rejected input (schema bad_event; `limits`: its maxLengths)."""
     text, truncated = _text(raw, raw_limit)
     # Same input, same reason, same endpoint: same id, so a client's retry is recorded once.
     dlq_id = uuid.uuid5(_DLQ_NAMESPACE, f"{ctx.endpoint}\n{reason}\n{text}")
     return {
         "dlq_id": str(dlq_id),
-        "reason": reason[:2048],
-        "field": server_text(field_name, 256),
-        "event_type": _claimed(event, "event_type"),
-        "event_id": _claimed(event, "event_id"),
-        "user_id": _claimed(event, "user_id"),
+        "reason": reason[: limits["reason"]],
+        "field": server_text(field_name, limits["field"]),
+        "event_type": _claimed(event, "event_type", limits),
+        "event_id": _claimed(event, "event_id", limits),
+        "user_id": _claimed(event, "user_id", limits),
         "raw": text,
         "raw_truncated": truncated,
         "received_at": format_rfc3339(ctx.received_at),
@@ -212,6 +214,10 @@ def sort_events(events: list[Any], validator: EventValidator, ctx: RequestContex
             outcome.records.append(record)
             outcome.accepted.append({"index": index, "event_id": record["event_id"]})
         else:
-            outcome.dead_letters.append(dead_letter(ctx, rejection.reason, event, raw_limit, rejection.field, event))
+            outcome.dead_letters.append(
+                dead_letter(
+                    ctx, rejection.reason, event, raw_limit, validator.dead_letter_limits, rejection.field, event
+                )
+            )
             outcome.rejected.append({"index": index, "field": rejection.field, "reason": rejection.reason})
     return outcome

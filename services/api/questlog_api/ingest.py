@@ -46,7 +46,7 @@ class Ingestor:
 
     def refuse(self, ctx: RequestContext, reason: str, field_name: str | None = None) -> None:
         """Record a request the API cannot take (a dead letter), then answer 400 naming why."""
-        self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, field_name)])
+        self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits, field_name)])
         raise ApiError(reason, field=field_name)
 
     def read_body(self, request: Request, ctx: RequestContext) -> bytes:
@@ -60,17 +60,17 @@ class Ingestor:
                 body = request.stream.read(limit + 1)
             except (InvalidChunkSize, ChunkMissingTerminator) as exc:  # a client error, not a timeout
                 reason = f"malformed chunked body: {exc}"
-                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256)])
+                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
                 raise ApiError(reason) from exc
             except OSError as exc:  # the worker's read deadline passed (slow client) or the client left
                 reason = f"body not received in time: {exc}"
-                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256)])
+                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
                 raise RequestTimeout(reason) from exc
             if len(body) <= limit:
                 return body
         size = declared if declared is not None else f"more than {limit}"
         reason = f"body of {size} bytes exceeds the limit of {limit} bytes"
-        self._deliver_dead_letters([dead_letter(ctx, reason, body, 256)])
+        self._deliver_dead_letters([dead_letter(ctx, reason, body, 256, self.validator.dead_letter_limits)])
         raise PayloadTooLarge(reason, limit_bytes=limit)
 
     def check_content_type(self, request: Request, body: bytes, ctx: RequestContext) -> None:
@@ -79,7 +79,9 @@ class Ingestor:
         if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
             return
         reason = f"Content-Type {mimetype!r} is not supported; send application/json"
-        self._deliver_dead_letters([dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes)])
+        self._deliver_dead_letters(
+            [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
+        )
         raise UnsupportedMediaType(reason)
 
     def parse(self, body: bytes, ctx: RequestContext, shape: Callable[[Any], list[Any]] | None = None) -> list[Any]:
@@ -92,7 +94,9 @@ class Ingestor:
                 raise BodyError('body is empty; send a JSON event, an array or {"events": [...]}')
             return unpack(doc, self.settings.max_events)
         except BodyError as exc:
-            self._deliver_dead_letters([dead_letter(ctx, str(exc), body, self.settings.dlq_raw_bytes)])
+            self._deliver_dead_letters(
+                [dead_letter(ctx, str(exc), body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
+            )
             if isinstance(exc, TooManyEvents):
                 raise PayloadTooLarge(str(exc), limit_events=self.settings.max_events) from exc
             raise ApiError(str(exc)) from exc
