@@ -6,6 +6,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from questlog_core.paths import repo_root
+
+ROOT = repo_root()
 
 
 def mark_tier(items: list[pytest.Item], conftest: str, marker: pytest.MarkDecorator) -> None:

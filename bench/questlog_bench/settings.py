@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
+
+from questlog_core.paths import repo_root
 
 PREFIX = "BENCH_"
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = repo_root()
 
 
 class SettingsError(ValueError):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import filecmp
 import shutil
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from questlog_core.paths import repo_root
+
+ROOT = repo_root()
 CHARTS = ROOT / "charts" / "questlog"
 
 # chart copy (relative to charts/questlog) -> source (relative to the repository root)

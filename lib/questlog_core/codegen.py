@@ -10,9 +10,10 @@ from pathlib import Path
 
 from questlog_core.columns import Column, envelope_columns, table_columns
 from questlog_core.ddl import all_events_view, lake_ddl
+from questlog_core.paths import repo_root
 from questlog_core.registry import ALL_EVENTS_VIEW, Registry, default_registry
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = repo_root()
 HEADER = "generated from schemas/ by `make generate` (python -m questlog_core.codegen); do not edit"
 
 

@@ -8,9 +8,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+from questlog_core.paths import repo_root
+
 from questlog_loadgen.catalog import ENEMIES, GUILDS, WEAPONS
 
-DEFAULT_DIR = Path(__file__).resolve().parents[1] / "payloads"
 COUNTS = {"weapon": 24, "guild": 14, "battle": 32}
 
 
@@ -53,7 +54,7 @@ def write(directory: Path, seed: int = 5) -> list[Path]:
 def main() -> None:
     """Regenerate the corpus; it is checked in, so run this only to change it."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--dir", type=Path, default=repo_root() / "loadgen" / "payloads")
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
     print(f"wrote {len(write(args.dir, args.seed))} payload files under {args.dir}")

@@ -8,13 +8,13 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import trino
+from questlog_core.paths import repo_root
 
 from questlog_report.__main__ import main as write_report
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = repo_root()
 TABLES = ("purchase_weapon", "join_guild", "enter_battle")
 
 

@@ -6,7 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from questlog_core.paths import repo_root
+
+ROOT = repo_root()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 CHART = ROOT / "charts" / "questlog"
 HELM = ROOT / ".cache" / "bin" / "helm"
 RELEASE = "ql"

@@ -7,13 +7,12 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
+from tests.conftest import ROOT
 from tests.e2e.conftest import API, wait_for
 from tests.integration.conftest import query
 
-ROOT = Path(__file__).resolve().parents[2]
 AB_LOAD = ROOT / "loadgen" / "ab-load.sh"
 PAYLOADS = ROOT / "loadgen" / "payloads"
 TABLES = {

@@ -9,16 +9,15 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from questlog_report import render, sections
 from questlog_report.queries import run_all
 
+from tests.conftest import ROOT
 from tests.e2e.conftest import wait_for
 from tests.integration.conftest import query
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 TABLES = ("purchase_weapon", "join_guild", "enter_battle")
 

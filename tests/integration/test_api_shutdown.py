@@ -10,14 +10,12 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import orjson
 import requests
 
+from tests.conftest import ROOT
 from tests.integration.conftest import BOOTSTRAP, consume_all
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_sigterm_loses_no_acknowledged_event(topic, unique):

@@ -23,9 +23,9 @@ import pytest
 import requests
 
 from tests.charts.conftest import RELEASE, by_kind, pod_spec, rendered
+from tests.conftest import ROOT
 from tests.integration.processes import free_port, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 HADOOP_HOME = ROOT / ".cache" / "hadoop"
 ENTRYPOINT = ROOT / "images" / "hdfs" / "entrypoint.sh"
 JAVA_HOME = Path("/usr/lib/jvm/java-17-openjdk-amd64")

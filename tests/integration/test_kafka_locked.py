@@ -24,9 +24,9 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, Topi
 from confluent_kafka.admin import AdminClient
 
 from tests.charts.conftest import RELEASE, by_kind, properties, rendered
+from tests.conftest import ROOT
 from tests.integration.processes import free_port, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 KAFKA_HOME = ROOT / ".cache" / "kafka"
 JAVA = Path("/usr/lib/jvm/java-17-openjdk-amd64/bin/java")
 PASSWORDS = {user: uuid.uuid4().hex for user in ("admin", "controller", "api", "stream")}

@@ -29,10 +29,10 @@ import requests
 import trino
 
 from tests.charts.conftest import RELEASE, by_kind, properties, rendered
+from tests.conftest import ROOT
 from tests.integration.conftest import trino_https
 from tests.integration.processes import free_port, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 TRINO_HOME = ROOT / ".cache" / "trino" / "trino-server-476"
 JAVA25 = Path("/usr/lib/jvm/temurin-25-jdk-amd64")
 CONF = "/var/lib/questlog/conf/trino"

@@ -22,9 +22,9 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from questlog_stack import health
 from questlog_stack.paths import Paths
 
+from tests.conftest import ROOT
 from tests.integration.conftest import BOOTSTRAP, consume_all, hdfs_is_up, require, trino_cursor  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONF = ROOT / "services" / "api" / "gunicorn.conf.py"
 WEAPON = {"event_type": "purchase_weapon", "user_id": "sec-u1", "weapon_type": "sword", "gold_cost": 10}
 

@@ -5,7 +5,6 @@ every acknowledged event stored once and schema-conformant, every refusal dead-l
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import fastjsonschema
@@ -16,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from questlog_core.validation import FORMATS
 
+from tests.conftest import ROOT
 from tests.security.conftest import ApiServer
 from tests.unit.test_api import event_like, json_values, stored_schema
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schemathesis.openapi.from_path(ROOT / "services" / "api" / "openapi.json")
 EVENT_PATHS = ["/v1/events", "/purchase_a_weapon", "/join_a_guild", "/enter_a_battle"]
 # What the fuzzers saw: event ids acknowledged, dead letters the API must have written.

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 IGNORE_FILE = Path(__file__).with_name("pip-audit-ignore.txt")
 SECURITY_DOC = ROOT / "docs" / "security.md"
 

@@ -24,9 +24,10 @@ from questlog_loadgen.settings import Settings
 from questlog_loadgen.simulate import run
 from questlog_loadgen.truth import aggregate, sent_summary, unique_valid
 
+from tests.conftest import ROOT
 from tests.unit.fakes import FakeProducer
 
-LOADGEN = Path(__file__).resolve().parents[2] / "loadgen"
+LOADGEN = ROOT / "loadgen"
 ANCHOR = "2026-03-08T18:30:00+00:00"  # a Sunday evening: the window holds a weekend
 
 
