@@ -74,4 +74,4 @@ report: ## Write the analytics report (reports/report.html and .md) from the lak
 	$(PY) -m questlog_report --out reports
 
 demo: up ## Run the whole pipeline end to end (simulator + ab -> lake) and write the report
-	$(PY) -m questlog_report.demo
+	$(PY) -m questlog_stack.demo

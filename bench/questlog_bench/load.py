@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 import orjson
 import requests
+from questlog_core.registry import default_registry
 
-from questlog_bench.payloads import KINDS, client_event, corpus
+from questlog_bench.payloads import client_event, corpus
 
 # (url path, body, headers, event ids it carries)
 Request = tuple[str, bytes, dict[str, str], list[str]]
@@ -49,7 +50,7 @@ def batch_requests(user_prefix: str, size: int, seed: int) -> Callable[[], Reque
 def single_requests(user_prefix: str, seed: int) -> Callable[[], Request]:
     """Build seed-style single-event requests (POST /purchase_a_weapon ...) with an event_id in the body."""
     rng, items = random.Random(seed), corpus()
-    endpoints = dict(KINDS.values())
+    endpoints = {event_type: route for route, event_type in default_registry().seed_routes.items()}
 
     def make() -> Request:
         event = client_event(rng, items, user_prefix)

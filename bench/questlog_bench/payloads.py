@@ -8,22 +8,23 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from questlog_core.registry import default_registry
+
 from questlog_bench.settings import ROOT
 
 CORPUS = ROOT / "loadgen" / "payloads"
-# Folder of the corpus -> event type and seed-style endpoint.
-KINDS = {
-    "weapon": ("purchase_weapon", "/purchase_a_weapon"),
-    "guild": ("join_guild", "/join_a_guild"),
-    "battle": ("enter_battle", "/enter_a_battle"),
-}
-TABLES = tuple(event_type for event_type, _ in KINDS.values())
+# Folder of the load generator's seed corpus -> the event type its payloads are (the corpus's index;
+# endpoints and tables come from the schemas).
+CORPUS_TYPES = {"weapon": "purchase_weapon", "guild": "join_guild", "battle": "enter_battle"}
+TABLES = tuple(default_registry().event_tables)
 
 
 def corpus() -> list[tuple[str, str, dict[str, object]]]:
     """Return (event type, endpoint, attributes) for every payload file."""
     items = []
-    for folder, (event_type, endpoint) in KINDS.items():
+    routes = {event_type: route for route, event_type in default_registry().seed_routes.items()}
+    for folder, event_type in CORPUS_TYPES.items():
+        endpoint = routes[event_type]
         for path in sorted((CORPUS / folder).glob("*.json")):
             items.append((event_type, endpoint, json.loads(path.read_text())))
     return items

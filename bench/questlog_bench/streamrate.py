@@ -11,7 +11,7 @@ from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
-from questlog_core.registry import default_registry
+from questlog_core.registry import BAD_EVENTS_TABLE, default_registry
 from questlog_stack.bootstrap import create_topics
 
 from questlog_bench import kafkaperf
@@ -85,7 +85,7 @@ def run(
         out["prefill"] = prefill(settings.bootstrap_servers, topic, n, f"bench-{run_id}-s", prefill_progress)
         log.info("stream: kafka consumer-perf over %d events", n)
         out["consumer_perf"] = kafkaperf.consumer_perf(settings.bootstrap_servers, topic, n, timeout_s=600)
-        lake.drop_tables([*TABLES, "bad_events"])
+        lake.drop_tables([*TABLES, BAD_EVENTS_TABLE])
         log.info("stream: our streaming job over the topic (at most %.0f s)", settings.stream_max_seconds)
         out["stream"] = _stream(settings, run_id, topic, dlq, monitor, lake, progress)
     finally:

@@ -30,7 +30,7 @@ from questlog_bench.settings import ROOT, Settings
 
 log = logging.getLogger(__name__)
 NAMESPACE = "bench"
-TABLES = ("purchase_weapon", "join_guild", "enter_battle", "bad_events")
+TABLES = default_registry().lake_tables
 
 
 def _progress(path: Path) -> dict[str, Any]:

@@ -8,10 +8,19 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from questlog_core.registry import default_registry
+
 from questlog_loadgen.model import PlannedEvent, format_ts, new_event_id
 
 Body = dict[str, Any]
-_REQUIRED = {"purchase_weapon": "gold_cost", "enter_battle": "outcome", "join_guild": "guild_name"}
+
+
+def _own_required(event_type: str) -> str:
+    """Return the first attribute the event type's schema requires beyond the envelope."""
+    registry = default_registry()
+    envelope = set(registry.envelope.required)
+    own = [name for name in registry.latest(event_type).required if name not in envelope]
+    return own[0] if own else registry.envelope.required[-1]
 
 
 def _unknown_type(rng: random.Random, body: Body, event: PlannedEvent) -> Body:
@@ -31,7 +40,7 @@ def _unknown_field(rng: random.Random, body: Body, event: PlannedEvent) -> Body:
 
 
 def _missing_required(rng: random.Random, body: Body, event: PlannedEvent) -> Body:
-    return {k: v for k, v in body.items() if k != _REQUIRED[body["event_type"]]}
+    return {k: v for k, v in body.items() if k != _own_required(body["event_type"])}
 
 
 def _wrong_value(rng: random.Random, body: Body, event: PlannedEvent) -> Body:

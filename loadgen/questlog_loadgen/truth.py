@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from questlog_loadgen.model import PlannedEvent
+from questlog_core.registry import default_registry
 
-TABLES = ("purchase_weapon", "join_guild", "enter_battle")
+from questlog_loadgen.model import PlannedEvent
 
 
 def unique_valid(events: Iterable[PlannedEvent]) -> list[PlannedEvent]:
@@ -108,7 +108,8 @@ def _retention(rows: list[PlannedEvent]) -> dict[str, dict[str, int]]:
 def aggregate(events: Iterable[PlannedEvent]) -> dict[str, Any]:
     """Summarise events as the lake should hold them: valid ones, once per event_id."""
     rows = unique_valid(events)
-    tables = {t: _table([e for e in rows if e.body["event_type"] == t]) for t in TABLES}
+    event_tables = default_registry().event_tables
+    tables = {t: _table([e for e in rows if e.body["event_type"] == kind]) for t, kind in event_tables.items()}
     return {
         "events": len(rows),
         "users": len({e.body["user_id"] for e in rows}),

@@ -28,7 +28,8 @@ def question_of(sql: str) -> str:
     return first.lstrip("-").strip().capitalize() if first.startswith("--") else ""
 
 
-_TABLE = re.compile(r"\blake\.game\.(purchase_weapon|join_guild|enter_battle|bad_events)\b")
+# Every relation a report query reads from the lake (event tables, bad_events, the all_events view).
+_TABLE = re.compile(r"\blake\.game\.([a-z_][a-z0-9_]*)\b")
 
 
 def scoped(sql: str, user_prefix: str | None) -> str:

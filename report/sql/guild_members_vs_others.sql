@@ -4,11 +4,7 @@ with members as (
 ),
 
 players as (
-    select user_id from lake.game.enter_battle
-    union
-    select user_id from lake.game.purchase_weapon
-    union
-    select user_id from lake.game.join_guild
+    select distinct user_id from lake.game.all_events
 ),
 
 spend as (

@@ -1,12 +1,4 @@
 -- how many events does each table hold, how many arrived late, and how fresh is the lake?
-with landed as (
-    select 'purchase_weapon' as table_name, event_ts, received_at, landed_at from lake.game.purchase_weapon
-    union all
-    select 'join_guild', event_ts, received_at, landed_at from lake.game.join_guild
-    union all
-    select 'enter_battle', event_ts, received_at, landed_at from lake.game.enter_battle
-)
-
 select
     table_name,
     count(*) as events,
@@ -14,6 +6,6 @@ select
     round(cast(count_if(received_at - event_ts > interval '1' hour) as double) / count(*), 4) as late_share,
     round(approx_percentile(to_milliseconds(landed_at - received_at), 0.5) / 1000.0, 2) as p50_landing_s,
     round(approx_percentile(to_milliseconds(landed_at - received_at), 0.95) / 1000.0, 2) as p95_landing_s
-from landed
+from lake.game.all_events
 group by table_name
 order by table_name

@@ -1,10 +1,6 @@
 -- of the players first seen on each day, how many come back on later days?
 with activity as (
-    select distinct user_id, date(event_ts) as day from lake.game.enter_battle
-    union
-    select distinct user_id, date(event_ts) as day from lake.game.purchase_weapon
-    union
-    select distinct user_id, date(event_ts) as day from lake.game.join_guild
+    select distinct user_id, date(event_ts) as day from lake.game.all_events
 ),
 
 cohorts as (

@@ -10,7 +10,11 @@ from questlog_stack import bootstrap, supervisor, watch
 from questlog_stack.paths import Paths
 from questlog_stack.services import Service, services
 
-AFTER_START = {"kafka": bootstrap.create_topics, "trino": bootstrap.create_schema}
+AFTER_START = {
+    "kafka": bootstrap.create_topics,
+    "trino": bootstrap.create_schema,
+    "stream": bootstrap.create_views,
+}
 
 
 def _select(paths: Paths, names: list[str]) -> list[Service]:

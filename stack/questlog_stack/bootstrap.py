@@ -1,4 +1,4 @@
-"""One-time resources the stack needs once its services are up: topics and the lake schema."""
+"""One-time resources the stack needs once its services are up: topics, the lake schema, its views."""
 
 from __future__ import annotations
 
@@ -39,3 +39,16 @@ def create_schema(host: str = "127.0.0.1", port: int = 8080) -> None:
         cur = conn.cursor()
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{SCHEMA} WITH (location = '{WAREHOUSE}/{SCHEMA}.db')")
         cur.fetchall()
+
+
+def create_views(host: str = "127.0.0.1", port: int = 8080) -> None:
+    """(Re)create lake.game.all_events over every event table the stream created from the schemas."""
+    import trino
+    from questlog_core.ddl import all_events_view
+    from questlog_core.registry import default_registry
+
+    with trino.dbapi.connect(host=host, port=port, user="questlog", catalog=CATALOG) as conn:
+        cur = conn.cursor()
+        cur.execute(all_events_view(default_registry(), CATALOG, SCHEMA))
+        cur.fetchall()
+    log.info("created view %s.%s.all_events", CATALOG, SCHEMA)

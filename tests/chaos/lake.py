@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from questlog_loadgen.truth import TABLES
+from questlog_core.registry import default_registry
 
 from tests.chaos.load import Outcomes
 from tests.integration.conftest import query
@@ -14,7 +14,9 @@ from tests.integration.conftest import query
 
 def landed(cursor: Any, run_id: str) -> Counter[str]:
     """Return rows per event_id of the run's players, over every event table."""
-    union = " UNION ALL ".join(f"SELECT event_id FROM {t} WHERE user_id LIKE '{run_id}-%'" for t in TABLES)
+    union = " UNION ALL ".join(
+        f"SELECT event_id FROM {t} WHERE user_id LIKE '{run_id}-%'" for t in default_registry().event_tables
+    )
     return Counter({row[0]: row[1] for row in query(cursor, f"SELECT event_id, count(*) FROM ({union}) GROUP BY 1")})
 
 

@@ -293,3 +293,13 @@ def test_every_column_description_survives_spark_sql_quoting(spark):
     texts |= {c.description for c in bad_event_columns(REG)} | {"it's \\ odd"}
     for text in texts:
         assert spark.sql(f"SELECT '{quote(text)}' AS s").first().s == text
+
+
+def test_every_field_the_envelope_requires_is_checked(spark):
+    values = [{k: v for k, v in event(uid(9)).items() if k != "schema_version"}]
+    (row,) = routed(spark, values).collect()
+    assert (row.table, row.bad.reason, row.bad.field) == (
+        "bad_events",
+        "stream: missing or invalid field: schema_version",
+        "schema_version",
+    )

@@ -11,11 +11,10 @@ from datetime import UTC, datetime
 
 import trino
 from questlog_core.paths import repo_root
-
-from questlog_report.__main__ import main as write_report
+from questlog_core.registry import default_registry
+from questlog_report.cli import main as write_report
 
 ROOT = repo_root()
-TABLES = ("purchase_weapon", "join_guild", "enter_battle")
 
 
 def lake_counts(run_id: str) -> dict[str, int]:
@@ -23,7 +22,7 @@ def lake_counts(run_id: str) -> dict[str, int]:
     conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-demo", catalog="lake", schema="game")
     cur = conn.cursor()
     counts = {}
-    for table in TABLES:
+    for table in default_registry().event_tables:
         cur.execute(f"SELECT count(*) FROM {table} WHERE user_id LIKE '{run_id}%'")
         counts[table] = cur.fetchall()[0][0]
     conn.close()
@@ -57,7 +56,7 @@ def main() -> int:
     env = {**os.environ, "AB_TOTAL": os.environ.get("AB_TOTAL", "400"), "AB_USER_PREFIX": f"{run_id}-ab"}
     subprocess.run([str(ROOT / "loadgen" / "ab-load.sh")], check=True, cwd=ROOT, env=env)
     truth = json.loads(truth_path.read_text())
-    expected = {t: truth["acknowledged"]["tables"][t]["events"] for t in TABLES}
+    expected = {t: truth["acknowledged"]["tables"][t]["events"] for t in default_registry().event_tables}
     print("3/4 waiting until the lake holds every acknowledged simulator event", flush=True)
     sim_only = wait_for_lake(f"{run_id}-p", expected)
     if sim_only != expected:
