@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka.admin import AdminClient, NewTopic
+from questlog_core.registry import default_registry
 from questlog_stack.paths import Paths
 
 from tests.integration.conftest import BOOTSTRAP, query
 
-LAKE_TABLES = ("purchase_weapon", "join_guild", "enter_battle", "bad_events")
+LAKE_TABLES = default_registry().lake_tables
 
 
 class PrivateStream:
@@ -128,8 +129,17 @@ class PrivateStream:
         return [r[0] for r in rows]
 
     def close(self) -> None:
-        """Stop the job, drop its tables and namespace, delete its topics."""
+        """Stop the job, drop its views, tables and namespace, delete its topics."""
         self.stop()
+        with contextlib.suppress(Exception):
+            found = query(
+                self.cursor,
+                "SELECT table_name, table_type FROM lake.information_schema.tables "
+                f"WHERE table_schema = '{self.namespace}' ORDER BY table_type DESC",
+            )
+            for name, kind in found:  # views first: they read the tables
+                with contextlib.suppress(Exception):
+                    query(self.cursor, f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {self.table(name)}")
         for table in LAKE_TABLES:
             with contextlib.suppress(Exception):
                 query(self.cursor, f"DROP TABLE IF EXISTS {self.table(table)}")
