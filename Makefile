@@ -67,8 +67,7 @@ lint: setup ## Lint and type-check
 	.venv/bin/mypy lib/questlog_core services/api/questlog_api
 
 generate: setup ## Regenerate the files derived from schemas/ (lake DDL, all_events view, docs/tables.md, openapi.json)
-	$(PY) -m questlog_core.codegen
-	$(PY) -m questlog_api.openapi
+	$(PY) tools/generate.py
 
 report: ## Write the analytics report (reports/report.html and .md) from the lake
 	$(PY) -m questlog_report --out reports

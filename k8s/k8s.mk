@@ -82,10 +82,10 @@ $(SPARK_OPERATOR_DIR)/.done:
 	@touch $@
 
 charts-sync: ## Copy stack/conf files into the charts (after changing the local stack's config)
-	@$(K8S_PY) k8s/tools/charts_sync.py
+	@$(K8S_PY) tools/charts_sync.py
 
 charts-docs: ## Regenerate the chart README and values.schema.json files from the values comments
-	@$(K8S_PY) k8s/tools/chart_docs.py
+	@$(K8S_PY) tools/chart_docs.py
 
 charts-check: k8s-tools ## Offline chart verification: lint, render, schemas, policies, hadolint (tests/charts)
 	$(K8S_PY) -m pytest tests/charts $(PYTEST_ARGS)
@@ -94,7 +94,7 @@ images: ## Build every image (images/build.sh; needs Docker and `make setup`)
 	images/build.sh $(IMAGE_BUILD_ARGS) $(IMAGES)
 
 images-smoke: k8s-tools ## Run the chart's pods as Docker containers (loopback only) and pass its helm tests
-	$(K8S_PY) images/smoke.py
+	$(K8S_PY) tests/containers/smoke.py
 
 images-dry-run: ## Assemble the image build contexts and print the docker commands, building nothing
 	images/build.sh --dry-run $(IMAGES)

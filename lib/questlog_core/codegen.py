@@ -1,20 +1,19 @@
 """Write the files derived from schemas/: the lake's DDL, the all_events view, the table reference.
 
-Run: make generate (which also writes the API's OpenAPI document, services/api/openapi.json).
+Written by `make generate` (tools/generate.py, which also writes the API's OpenAPI document).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from questlog_core.columns import Column, envelope_columns, table_columns
 from questlog_core.ddl import all_events_view, lake_ddl
 from questlog_core.paths import repo_root
-from questlog_core.registry import ALL_EVENTS_VIEW, Registry, default_registry
+from questlog_core.registry import ALL_EVENTS_VIEW, Registry
 
 ROOT = repo_root()
-HEADER = "generated from schemas/ by `make generate` (python -m questlog_core.codegen); do not edit"
+HEADER = "generated from schemas/ by `make generate` (tools/generate.py); do not edit"
 
 
 def spark_ddl(registry: Registry) -> str:
@@ -68,21 +67,3 @@ def outputs(registry: Registry) -> dict[Path, str]:
         ROOT / "schemas" / "generated" / "all_events.sql": view_sql(registry),
         ROOT / "docs" / "tables.md": reference(registry),
     }
-
-
-def write(files: dict[Path, str]) -> None:
-    """Write generated files, naming each on stderr."""
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-        print(f"wrote {path.relative_to(ROOT)}", file=sys.stderr)
-
-
-def main() -> int:
-    """Write the generated files."""
-    write(outputs(default_registry()))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

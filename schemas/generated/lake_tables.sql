@@ -1,4 +1,4 @@
--- generated from schemas/ by `make generate` (python -m questlog_core.codegen); do not edit
+-- generated from schemas/ by `make generate` (tools/generate.py); do not edit
 -- The Spark SQL the streaming job runs (questlog_stream.tables) for catalog lake, namespace game;
 -- columns a newer schema version adds are added with ALTER TABLE ... ADD COLUMN.
 

@@ -49,7 +49,7 @@ def spark_operator_crd(name: str) -> Path:
     return path
 
 
-sys.path.insert(0, str(ROOT / "k8s" / "tools"))
+sys.path.insert(0, str(ROOT / "tools"))
 
 
 def helm_binary() -> Path:

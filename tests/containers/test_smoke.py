@@ -44,8 +44,8 @@ def test_images_build_offline_and_run_the_pipeline_as_containers():
     assert code == 0, f"images/build.sh failed (test-artifacts/containers/build.log):\n{tail(output)}"
     assert "images: questlog/api:" in output
 
-    code, output = run_logged("smoke", [sys.executable, "images/smoke.py"])
-    assert code == 0, f"images/smoke.py failed (test-artifacts/containers/smoke.log):\n{tail(output)}"
+    code, output = run_logged("smoke", [sys.executable, "tests/containers/smoke.py"])
+    assert code == 0, f"tests/containers/smoke.py failed (test-artifacts/containers/smoke.log):\n{tail(output)}"
     # every helm test pod and the load Job passed, then the local stack's own end-to-end test
     assert " passed, 0 failed" in output, tail(output)
     assert "helm test ql-test-pipeline: PASSED" in output, tail(output)

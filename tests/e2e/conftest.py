@@ -1,6 +1,6 @@
 """End-to-end fixtures: the whole stack including the `api` and `stream` services.
 
-By default the target is the local stack (`make up`). The container smoke test (images/smoke.py) runs
+By default the target is the local stack (`make up`). The container smoke test (tests/containers/smoke.py) runs
 the pipeline test against the chart's containers instead, from inside their network namespace, with
 QUESTLOG_E2E_EXTERNAL=1 (the stream's readiness is then the chart's probe, not the supervisor's
 progress file), QUESTLOG_E2E_API_KEY (the release's generated key), QUESTLOG_E2E_KAFKA_* (client

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from questlog_core.registry import Registry, default_registry
+from questlog_core.registry import Registry
 from questlog_core.validation import client_schema
 
 BASE = Path(__file__).with_name("openapi_base.json")
 OUTPUT = Path(__file__).resolve().parent.parent / "openapi.json"
 GENERATED = (
     "generated from schemas/ and services/api/questlog_api/openapi_base.json by `make generate` "
-    "(questlog_api.openapi); do not edit"
+    "(tools/generate.py); do not edit"
 )
 USER_HEADER = {"name": "X-User-Id", "in": "header", "required": False, "schema": {"type": "string"}}
 
@@ -114,14 +113,3 @@ def document(registry: Registry) -> dict[str, Any]:
 def render(registry: Registry) -> str:
     """Return the document as the text of services/api/openapi.json."""
     return json.dumps(document(registry), indent=2, ensure_ascii=False) + "\n"
-
-
-def main() -> int:
-    """Write services/api/openapi.json for schemas/ (part of `make generate`)."""
-    OUTPUT.write_text(render(default_registry()))
-    print(f"wrote {OUTPUT}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Copy the local stack's config files into the charts, so pods run the same configuration.
 
 The charts render these copies (placeholders filled, Kubernetes addresses applied as overrides);
-tests/charts fails when a copy drifts from its source. Run: python k8s/tools/charts_sync.py [--check]
+tests/charts fails when a copy drifts from its source. Run: python tools/charts_sync.py [--check]
 """
 
 from __future__ import annotations

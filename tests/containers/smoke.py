@@ -9,7 +9,7 @@ the ports do not clash with the local stack's. Readiness is the chart's own read
 After the helm tests and the load Job, the local stack's own end-to-end test (tests/e2e/test_pipeline.py)
 runs against the containers, from the host, inside their network namespace (nsenter).
 
-Usage: .venv/bin/python images/smoke.py [--keep] [--timeout SECONDS]
+Usage: .venv/bin/python tests/containers/smoke.py [--keep] [--timeout SECONDS]
 Needs Docker with the images of images/build.sh, and .cache/bin/helm (make k8s-tools).
 """
 
@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from questlog_core.paths import repo_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = repo_root()
 HELM = ROOT / ".cache" / "bin" / "helm"
 # Debian's client matches its dockerd (stack/bin/common.sh makes the same choice)
 DOCKER = os.environ.get("DOCKER") or (os.path.exists("/usr/bin/docker") and "/usr/bin/docker") or "docker"
 RELEASE, NAMESPACE, PREFIX = "ql", "questlog", "ql-smoke"
-WORK = Path("/tmp") / PREFIX  # noqa: S108 - this machine's scratch space, removed afterwards
+WORK = Path("/tmp") / PREFIX
 NET = f"{PREFIX}-net"
 LOGS = ROOT / "var" / "log" / PREFIX  # each container's output, kept after the run
 # Start order: a component's dependencies first (as their readiness would gate them in a cluster).
