@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from questlog_core.paths import repo_root
+from questlog_core.settings import SettingsError as CoreSettingsError
+from questlog_core.settings import read
 
 PREFIX = "BENCH_"
 ROOT = repo_root()
 
 
-class SettingsError(ValueError):
+class SettingsError(CoreSettingsError):
     """A BENCH_* variable has a value the benchmark cannot use."""
 
 
@@ -61,25 +63,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read BENCH_* variables (e.g. BENCH_STREAM_EVENTS=1000000); fail naming the variable."""
         env = os.environ if env is None else env
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = env.get(PREFIX + f.name.upper())
-            if raw is None or raw == "":
-                continue
-            default = getattr(cls, f.name)
-            try:
-                if isinstance(default, tuple):
-                    kind = type(default[0]) if default else str
-                    values[f.name] = tuple(kind(x.strip()) for x in raw.split(",") if x.strip())
-                elif isinstance(default, bool):
-                    values[f.name] = raw.lower() in ("1", "true", "yes")
-                else:
-                    values[f.name] = type(default)(raw)
-            except ValueError as exc:
-                raise SettingsError(f"{PREFIX}{f.name.upper()}: cannot read {raw!r} ({exc})") from exc
-            number = values[f.name]
-            if isinstance(number, int | float) and number <= 0:
-                raise SettingsError(f"{PREFIX}{f.name.upper()} must be > 0, got {raw!r}")
+        values = read(cls, PREFIX, env, SettingsError, positive=True)
         unknown = set(values.get("phases", ())) - set(cls.phases)  # type: ignore[arg-type]
         if unknown:
             raise SettingsError(f"{PREFIX}PHASES names unknown phases {sorted(unknown)}; known: {cls.phases}")

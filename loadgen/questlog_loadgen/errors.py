@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from questlog_core.settings import SettingsError as CoreSettingsError
+
 
 class LoadgenError(Exception):
     """Something stopped the load generator; the message says what."""
 
 
-class SettingsError(LoadgenError):
+class SettingsError(LoadgenError, CoreSettingsError):
     """A flag or QUESTLOG_LOADGEN_* variable has a value the simulator cannot use."""
 
 

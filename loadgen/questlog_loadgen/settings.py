@@ -8,9 +8,11 @@ import os
 import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from questlog_core.settings import read, setting
 
 from questlog_loadgen.errors import SettingsError
 
@@ -19,7 +21,7 @@ _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
 def _doc(text: str, default: Any) -> Any:
-    return field(default=default, metadata={"help": text})
+    return setting(default, text)
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read QUESTLOG_LOADGEN_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
-        values = {
-            f.name: _convert(f, env[PREFIX + f.name.upper()])
-            for f in dataclasses.fields(cls)
-            if env.get(PREFIX + f.name.upper(), "") != ""
-        }
-        return cls(**values)
+        return cls(**read(cls, PREFIX, env, SettingsError))
 
     @classmethod
     def from_args(cls, argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,16 +126,3 @@ def _names(name: str) -> str:
 
 def _parser(f: dataclasses.Field[Any]) -> Any:
     return {"int": int, "float": float}.get(str(f.type), str)
-
-
-def _convert(f: dataclasses.Field[Any], raw: str) -> Any:
-    if f.type == "bool":
-        if raw.lower() in ("1", "true", "yes", "on"):
-            return True
-        if raw.lower() in ("0", "false", "no", "off"):
-            return False
-        raise SettingsError(f"{PREFIX}{f.name.upper()} must be true or false, got {raw!r}")
-    try:
-        return _parser(f)(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{PREFIX}{f.name.upper()} must be a {f.type}, got {raw!r}") from exc

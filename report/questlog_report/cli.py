@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
+
+from questlog_core.settings import SettingsError
 
 from questlog_report import render, sections
 from questlog_report.queries import run_all
+from questlog_report.settings import PREFIX, Settings
+
+
+def parse(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """CLI flags, each defaulting to its QUESTLOG_REPORT_* variable, then to the built-in default."""
+    parser = argparse.ArgumentParser(prog="python -m questlog_report", description=__doc__)
+    try:
+        base = Settings.from_env(env)
+    except SettingsError as exc:
+        parser.error(str(exc))
+    for f in dataclasses.fields(Settings):
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=type(f.default),
+            default=getattr(base, f.name),
+            help=f"{f.metadata['help']} Env {PREFIX}{f.name.upper()}; default: %(default)s.",
+        )
+    return Settings(**vars(parser.parse_args(argv)))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Query Trino, build the sections and write both formats."""
-    parser = argparse.ArgumentParser(prog="questlog-report", description=__doc__)
-    parser.add_argument("--out", default="reports", help="output folder (default: reports)")
-    parser.add_argument("--trino-host", default="127.0.0.1")
-    parser.add_argument("--trino-port", type=int, default=8080)
-    parser.add_argument("--user-prefix", help="only players whose user_id starts with this (e.g. one load run)")
-    args = parser.parse_args(argv)
-    built = sections.build(run_all(args.trino_host, args.trino_port, args.user_prefix))
-    out = Path(args.out)
+    settings = parse(argv)
+    built = sections.build(run_all(settings.trino_host, settings.trino_port, settings.user_prefix or None))
+    out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.html").write_text(render.html(built))
     (out / "report.md").write_text(render.markdown(built))

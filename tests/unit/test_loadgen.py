@@ -265,7 +265,7 @@ def test_settings_come_from_flags_over_env_and_name_the_variable():
     assert settings.run_id.startswith("sim") and settings.truth_path.endswith(f"truth-{settings.run_id}.json")
     with pytest.raises(SettingsError, match="QUESTLOG_LOADGEN_DAYS"):
         Settings.from_env({"QUESTLOG_LOADGEN_DAYS": "40"})
-    with pytest.raises(SettingsError, match="QUESTLOG_LOADGEN_RATE must be a float"):
+    with pytest.raises(SettingsError, match="QUESTLOG_LOADGEN_RATE must be a number"):
         Settings.from_env({"QUESTLOG_LOADGEN_RATE": "fast"})
     with pytest.raises(SettingsError, match="QUESTLOG_LOADGEN_RUN_ID"):
         Settings(run_id="Bad Id")

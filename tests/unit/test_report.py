@@ -61,3 +61,16 @@ def test_markdown_escapes_what_comes_from_the_lake():
     assert "<script>" not in md and "&lt;script&gt;" in md
     assert "[link](" not in md and "**bold**" not in md and "\nnext" not in md
     assert r"\| \*\*bold\*\* \[link\](http://x) \`code\` next" in md
+
+
+def test_report_flags_default_to_their_variables_and_errors_name_them(capsys):
+    from questlog_report.cli import parse
+
+    assert parse([], {}).trino_port == 8080
+    env = {"QUESTLOG_REPORT_TRINO_PORT": "8443", "QUESTLOG_REPORT_USER_PREFIX": "run1-"}
+    assert parse([], env).trino_port == 8443
+    assert parse([], env).user_prefix == "run1-"
+    assert parse(["--trino-port", "9000"], env).trino_port == 9000
+    with pytest.raises(SystemExit):
+        parse([], {"QUESTLOG_REPORT_TRINO_PORT": "http"})
+    assert "QUESTLOG_REPORT_TRINO_PORT must be an integer" in capsys.readouterr().err

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import subprocess
 
-from questlog_bench.settings import Settings as BenchSettings
-from questlog_loadgen.settings import Settings as LoadgenSettings
+from questlog_api import settings as api
+from questlog_bench import settings as bench
+from questlog_core.settings import variables
+from questlog_loadgen import settings as loadgen
+from questlog_report import settings as report
+from questlog_stream import settings as stream
 
 from tests.conftest import ROOT
 
@@ -31,9 +34,9 @@ def read_variables() -> set[str]:
             )
             found = {"".join(m) for m in re.findall(spelled, text)}
             names |= {prefix.group(1) + n for n in found if not n.startswith(("QUESTLOG_", "BENCH_", "GUNICORN_"))}
-    # The load generator and the bench read one variable per dataclass field.
-    names |= {"QUESTLOG_LOADGEN_" + f.name.upper() for f in dataclasses.fields(LoadgenSettings)}
-    names |= {"BENCH_" + f.name.upper() for f in dataclasses.fields(BenchSettings)}
+    # Each component's Settings dataclass reads one variable per field (questlog_core.settings).
+    for component in (api, stream, loadgen, bench, report):
+        names |= set(variables(component.Settings, component.PREFIX))
     return names
 
 

@@ -8,32 +8,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from questlog_core.kafka_config import KafkaConfigError, client_properties, read_files
+from questlog_core.settings import SettingsError as CoreSettingsError
+from questlog_core.settings import read, setting
 
 PREFIX = "QUESTLOG_STREAM_"
 
 
-class SettingsError(ValueError):
+class SettingsError(CoreSettingsError):
     """A configuration variable has a value the job cannot use."""
 
 
-def _umask(env: Mapping[str, str]) -> str:
+def _umask(value: str) -> str:
     """QUESTLOG_STREAM_HDFS_UMASK: three or four octal digits, or empty."""
-    value = env.get(PREFIX + "HDFS_UMASK", "").strip()
+    value = value.strip()
     if value and not re.fullmatch(r"[0-7]{3,4}", value):
         raise SettingsError(f"{PREFIX}HDFS_UMASK must be an octal umask such as 007, got {value!r}")
-    return value
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(PREFIX + name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{PREFIX}{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise SettingsError(f"{PREFIX}{name} must be > 0, got {raw!r}")
     return value
 
 
@@ -78,8 +67,8 @@ class Settings:
     # Fault injection for the exactly-once tests only (off by default): hold one table's append of every
     # batch back for this long, or hold every batch after its appends, before Spark's commit log entry.
     fault_hold_table: str = ""
-    fault_hold_seconds: float = 0.0
-    fault_hold_after_appends_seconds: float = 0.0
+    fault_hold_seconds: float = setting(0.0, minimum=0)
+    fault_hold_after_appends_seconds: float = setting(0.0, minimum=0)
     progress_file: str = "var/run/stream.progress.json"
     # local[N] on one machine; "submit" leaves the master to spark-submit (e.g. under spark-operator).
     master: str = "local[2]"
@@ -92,55 +81,15 @@ class Settings:
     # Extra Kafka client properties, from QUESTLOG_STREAM_KAFKA_* (as the API's QUESTLOG_API_KAFKA_*:
     # QUESTLOG_STREAM_KAFKA_SASL_MECHANISM -> sasl.mechanism; a name ending in _FILE is read from that
     # file when the job starts: QUESTLOG_STREAM_KAFKA_SASL_PASSWORD_FILE); see kafka_options().
-    kafka: Mapping[str, str] = field(default_factory=dict, repr=False)
+    kafka: Mapping[str, str] = field(default_factory=dict, repr=False, metadata={"env": False})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read QUESTLOG_STREAM_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
-        get = lambda name, default: env.get(PREFIX + name) or default  # noqa: E731
-        listed = env.get(PREFIX + "EVENT_TYPES", "")
-        types = tuple(t.strip() for t in listed.split(",") if t.strip())
-        if listed.strip() and not types:
-            raise SettingsError(f"{PREFIX}EVENT_TYPES must name event types separated by commas, got {listed!r}")
-        return cls(
-            bootstrap_servers=get("BOOTSTRAP_SERVERS", cls.bootstrap_servers),
-            topic=get("TOPIC", cls.topic),
-            dlq_topic=get("DLQ_TOPIC", cls.dlq_topic),
-            event_types=types,
-            catalog=get("CATALOG", cls.catalog),
-            namespace=get("NAMESPACE", cls.namespace),
-            metastore_uri=get("METASTORE_URI", cls.metastore_uri),
-            warehouse=get("WAREHOUSE", cls.warehouse),
-            checkpoint=get("CHECKPOINT", cls.checkpoint),
-            trigger_seconds=_number(env, "TRIGGER_SECONDS", cls.trigger_seconds),
-            max_offsets_per_trigger=int(_number(env, "MAX_OFFSETS_PER_TRIGGER", cls.max_offsets_per_trigger)),
-            state_ttl_minutes=_number(env, "STATE_TTL_MINUTES", cls.state_ttl_minutes),
-            slow_lag_minutes=_number(env, "SLOW_LAG_MINUTES", cls.slow_lag_minutes),
-            backlog_minutes=_number(env, "BACKLOG_MINUTES", cls.backlog_minutes),
-            dedup_window_hours=_number(env, "DEDUP_WINDOW_HOURS", cls.dedup_window_hours),
-            state_memory_mb=int(_number(env, "STATE_MEMORY_MB", cls.state_memory_mb)),
-            max_event_age_hours=_number(env, "MAX_EVENT_AGE_HOURS", cls.max_event_age_hours),
-            max_event_future_hours=_number(env, "MAX_EVENT_FUTURE_HOURS", cls.max_event_future_hours),
-            compact_every_seconds=_number(env, "COMPACT_EVERY_SECONDS", cls.compact_every_seconds),
-            snapshot_retain_minutes=_number(env, "SNAPSHOT_RETAIN_MINUTES", cls.snapshot_retain_minutes),
-            snapshot_retain_last=int(_number(env, "SNAPSHOT_RETAIN_LAST", cls.snapshot_retain_last)),
-            manifests_every_seconds=_number(env, "MANIFESTS_EVERY_SECONDS", cls.manifests_every_seconds),
-            orphans_every_seconds=_number(env, "ORPHANS_EVERY_SECONDS", cls.orphans_every_seconds),
-            orphan_age_hours=_number(env, "ORPHAN_AGE_HOURS", cls.orphan_age_hours),
-            maintenance_progress_file=get("MAINTENANCE_PROGRESS_FILE", cls.maintenance_progress_file),
-            maintenance_driver_memory=get("MAINTENANCE_DRIVER_MEMORY", cls.maintenance_driver_memory),
-            fault_hold_table=get("FAULT_HOLD_TABLE", cls.fault_hold_table),
-            fault_hold_seconds=float(env.get(PREFIX + "FAULT_HOLD_SECONDS") or 0),
-            fault_hold_after_appends_seconds=float(env.get(PREFIX + "FAULT_HOLD_AFTER_APPENDS_SECONDS") or 0),
-            progress_file=get("PROGRESS_FILE", cls.progress_file),
-            master=get("MASTER", cls.master),
-            driver_memory=get("DRIVER_MEMORY", cls.driver_memory),
-            shuffle_partitions=int(_number(env, "SHUFFLE_PARTITIONS", cls.shuffle_partitions)),
-            starting_offsets=get("STARTING_OFFSETS", cls.starting_offsets),
-            hdfs_umask=_umask(env),
-            kafka=client_properties(env, PREFIX, skip_empty=True),
-        )
+        values = read(cls, PREFIX, env, SettingsError, positive=True)
+        values["hdfs_umask"] = _umask(values.get("hdfs_umask", ""))
+        return cls(**values, kafka=client_properties(env, PREFIX, skip_empty=True))
 
     def check(self) -> None:
         """Fail naming the variables when the dedup horizons contradict each other."""

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from questlog_core.kafka_config import KafkaConfigError, client_properties, read_files
+from questlog_core.settings import SettingsError as CoreSettingsError
+from questlog_core.settings import integer, read, setting
 
 PREFIX = "QUESTLOG_API_"
 # A 2xx promises the event is stored on every in-sync replica exactly once: the producer settings
@@ -15,32 +17,8 @@ PREFIX = "QUESTLOG_API_"
 DURABLE_PRODUCER = {"acks": ("all", "-1"), "request.required.acks": ("all", "-1"), "enable.idempotence": ("true",)}
 
 
-class SettingsError(ValueError):
+class SettingsError(CoreSettingsError):
     """A configuration variable has a value the API cannot use."""
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{PREFIX}{name} must be an integer, got {raw!r}") from exc
-    if value < minimum:
-        raise SettingsError(f"{PREFIX}{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(PREFIX + name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("1", "true", "yes", "on"):
-        return True
-    if raw.lower() in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{PREFIX}{name} must be true or false, got {raw!r}")
 
 
 def _kafka_properties(env: Mapping[str, str]) -> dict[str, str]:
@@ -70,24 +48,27 @@ class Settings:
     bootstrap_servers: str = "127.0.0.1:9092"
     topic: str = "events"
     dlq_topic: str = "events.dlq"
-    max_events: int = 1000
-    max_body_bytes: int = 1024 * 1024
-    delivery_timeout_ms: int = 5000
-    linger_ms: int = 2
-    retry_after_s: int = 5
-    max_past: timedelta = timedelta(days=30)
-    max_future: timedelta = timedelta(days=1)
-    dlq_raw_bytes: int = 8192
+    max_events: int = setting(1000, minimum=1)
+    max_body_bytes: int = setting(1024 * 1024, minimum=1)
+    delivery_timeout_ms: int = setting(5000, minimum=100)
+    linger_ms: int = setting(2, minimum=0)
+    retry_after_s: int = setting(5, minimum=1)
+    # From QUESTLOG_API_MAX_EVENT_AGE_HOURS / QUESTLOG_API_MAX_EVENT_FUTURE_HOURS.
+    max_past: timedelta = field(default=timedelta(days=30), metadata={"env": False})
+    max_future: timedelta = field(default=timedelta(days=1), metadata={"env": False})
+    dlq_raw_bytes: int = setting(8192, minimum=64)
     auth_enabled: bool = False
-    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    # From QUESTLOG_API_KEYS and QUESTLOG_API_KEYS_FILE.
+    api_keys: tuple[str, ...] = field(default=(), repr=False, metadata={"env": False})
     access_log: bool = True
-    rate_limit: int = 0
-    rate_limit_period_s: int = 1
-    rate_limit_burst: int = 0
-    rate_limit_slots: int = 65536
+    rate_limit: int = setting(0, minimum=0)
+    rate_limit_period_s: int = setting(1, minimum=1)
+    rate_limit_burst: int = setting(0, minimum=0)
+    rate_limit_slots: int = setting(65536, minimum=64)
     rate_limit_file: str | None = None
-    proxy_hops: int = 0
-    producer_config: Mapping[str, str] = field(default_factory=dict, repr=False)
+    proxy_hops: int = setting(0, minimum=0)
+    # From QUESTLOG_API_KAFKA_* (questlog_core.kafka_config).
+    producer_config: Mapping[str, str] = field(default_factory=dict, repr=False, metadata={"env": False})
 
     def __post_init__(self) -> None:
         if self.auth_enabled and not self.api_keys:
@@ -105,27 +86,10 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read QUESTLOG_API_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
-        extra = _kafka_properties(env)
         return cls(
-            bootstrap_servers=env.get(PREFIX + "BOOTSTRAP_SERVERS", cls.bootstrap_servers),
-            topic=env.get(PREFIX + "TOPIC", cls.topic),
-            dlq_topic=env.get(PREFIX + "DLQ_TOPIC", cls.dlq_topic),
-            max_events=_int(env, "MAX_EVENTS", cls.max_events, 1),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", cls.max_body_bytes, 1),
-            delivery_timeout_ms=_int(env, "DELIVERY_TIMEOUT_MS", cls.delivery_timeout_ms, 100),
-            linger_ms=_int(env, "LINGER_MS", cls.linger_ms),
-            retry_after_s=_int(env, "RETRY_AFTER_S", cls.retry_after_s, 1),
-            max_past=timedelta(hours=_int(env, "MAX_EVENT_AGE_HOURS", 30 * 24, 1)),
-            max_future=timedelta(hours=_int(env, "MAX_EVENT_FUTURE_HOURS", 24, 0)),
-            dlq_raw_bytes=_int(env, "DLQ_RAW_BYTES", cls.dlq_raw_bytes, 64),
-            auth_enabled=_bool(env, "AUTH_ENABLED", cls.auth_enabled),
+            **read(cls, PREFIX, env, SettingsError),
+            max_past=timedelta(hours=integer(env, PREFIX + "MAX_EVENT_AGE_HOURS", 30 * 24, 1, SettingsError)),
+            max_future=timedelta(hours=integer(env, PREFIX + "MAX_EVENT_FUTURE_HOURS", 24, 0, SettingsError)),
             api_keys=_keys(env),
-            access_log=_bool(env, "ACCESS_LOG", cls.access_log),
-            rate_limit=_int(env, "RATE_LIMIT", cls.rate_limit),
-            rate_limit_period_s=_int(env, "RATE_LIMIT_PERIOD_S", cls.rate_limit_period_s, 1),
-            rate_limit_burst=_int(env, "RATE_LIMIT_BURST", cls.rate_limit_burst),
-            rate_limit_slots=_int(env, "RATE_LIMIT_SLOTS", cls.rate_limit_slots, 64),
-            rate_limit_file=env.get(PREFIX + "RATE_LIMIT_FILE") or None,
-            proxy_hops=_int(env, "PROXY_HOPS", cls.proxy_hops),
-            producer_config=extra,
+            producer_config=_kafka_properties(env),
         )
