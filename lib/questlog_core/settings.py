@@ -20,6 +20,7 @@ them takes the dataclass.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -41,25 +42,22 @@ def setting(
     *,
     env: str | bool = True,
     minimum: float | None = None,
-    positive: bool = False,
 ) -> Any:
     """A dataclass field with its reading rules: `env` another variable suffix (or False: not read),
-    `minimum` an inclusive lower bound, `positive` (> 0) for numbers."""
-    metadata = {"help": help, "env": env, "minimum": minimum, "positive": positive}
+    `minimum` an inclusive lower bound (instead of `read(..., positive=True)`'s > 0)."""
+    metadata = {"help": help, "env": env, "minimum": minimum}
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def variable(prefix: str, f: dataclasses.Field[Any]) -> str | None:
-    """The variable a field is read from, or None when the component derives it."""
+def variable(prefix: str, f: dataclasses.Field[Any]) -> str:
+    """The variable a field is read from (the fields `env=False` marks are not read at all)."""
     env = f.metadata.get("env", True)
-    if env is False:
-        return None
     return prefix + (env if isinstance(env, str) else f.name.upper())
 
 
 def variables(cls: type, prefix: str) -> list[str]:
     """Every variable `read()` looks at for this dataclass (the documentation test lists them)."""
-    return [name for f in dataclasses.fields(cls) if (name := variable(prefix, f)) and _readable(f)]
+    return [variable(prefix, f) for f in _read_fields(cls)]
 
 
 def read(
@@ -73,10 +71,8 @@ def read(
     """Return the fields of `cls` that the environment sets, converted; raise `error` naming the
     variable when one cannot be used. `positive=True` makes every number of the class > 0."""
     values: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
+    for f in _read_fields(cls):
         name = variable(prefix, f)
-        if name is None or not _readable(f):
-            continue
         raw = env.get(name)
         if raw is None or raw.strip() == "":
             continue
@@ -119,14 +115,32 @@ def integer(
     return int(value)
 
 
-def _readable(f: dataclasses.Field[Any]) -> bool:
-    default = f.default
-    if default is dataclasses.MISSING:
-        raise TypeError(f"setting {f.name} needs a plain default, or env=False when the component derives it")
-    kinds = (str, int, float, bool, tuple, type(None))
-    if not isinstance(default, kinds):
-        raise TypeError(f"setting {f.name}: cannot read a {type(default).__name__} from text; use env=False")
-    return True
+def add_arguments(parser: argparse.ArgumentParser, base: Any, prefix: str) -> None:
+    """One CLI flag per field of the dataclass instance `base` (`--max-seconds` for `max_seconds`),
+    defaulting to its value (so flags override variables, which override the built-in defaults)."""
+    for f in _read_fields(type(base)):
+        flag = "--" + f.name.replace("_", "-")
+        default = getattr(base, f.name)
+        help_text = f"{f.metadata.get('help', '')} Env {variable(prefix, f)}; default: %(default)s.".lstrip()
+        if isinstance(f.default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        else:
+            kind = str if f.default is None else type(f.default)
+            parser.add_argument(flag, type=kind, default=default, help=help_text)
+
+
+def _read_fields(cls: type) -> list[dataclasses.Field[Any]]:
+    """The fields read from the environment; a field whose default cannot come from text must say env=False."""
+    found = []
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("env", True) is False:
+            continue
+        if f.default is dataclasses.MISSING:
+            raise TypeError(f"setting {f.name} needs a plain default, or env=False when the component derives it")
+        if not isinstance(f.default, str | int | float | bool | tuple | None):
+            raise TypeError(f"setting {f.name}: cannot read a {type(f.default).__name__} from text; use env=False")
+        found.append(f)
+    return found
 
 
 def _scalar(name: str, raw: str, kind: type, error: type[Exception]) -> Any:
@@ -149,5 +163,5 @@ def _bounds(name: str, value: Any, f: dataclasses.Field[Any], error: type[Except
         if minimum is not None:
             if number < minimum:
                 raise error(f"{name} must be >= {minimum}, got {number}")
-        elif (positive or f.metadata.get("positive")) and number <= 0:
+        elif positive and number <= 0:
             raise error(f"{name} must be > 0, got {number}")

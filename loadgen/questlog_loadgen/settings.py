@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import re
 import secrets
@@ -12,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from questlog_core.settings import read, setting
+from questlog_core.settings import add_arguments, read, setting
 
 from questlog_loadgen.errors import SettingsError
 
@@ -104,14 +103,7 @@ class Settings:
             prog="python -m questlog_loadgen.simulate",
             description="Simulate players and post their events to the API.",
         )
-        for f in dataclasses.fields(cls):
-            flag = "--" + f.name.replace("_", "-")
-            default = getattr(base, f.name)
-            help_text = f"{f.metadata['help']} Env {PREFIX}{f.name.upper()}; default: %(default)s."
-            if f.type == "bool":
-                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default, help=help_text)
-            else:
-                parser.add_argument(flag, type=_parser(f), default=default, help=help_text)
+        add_arguments(parser, base, PREFIX)
         values = vars(parser.parse_args(argv))
         if not values["run_id"]:
             values["run_id"] = "sim" + secrets.token_hex(3)
@@ -122,7 +114,3 @@ class Settings:
 
 def _names(name: str) -> str:
     return f"{PREFIX}{name.upper()} (--{name.replace('_', '-')})"
-
-
-def _parser(f: dataclasses.Field[Any]) -> Any:
-    return {"int": int, "float": float}.get(str(f.type), str)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
-from questlog_core.settings import SettingsError
+from questlog_core.settings import SettingsError, add_arguments
 
 from questlog_report import render, sections
 from questlog_report.queries import run_all
@@ -21,13 +20,7 @@ def parse(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -
         base = Settings.from_env(env)
     except SettingsError as exc:
         parser.error(str(exc))
-    for f in dataclasses.fields(Settings):
-        parser.add_argument(
-            "--" + f.name.replace("_", "-"),
-            type=type(f.default),
-            default=getattr(base, f.name),
-            help=f"{f.metadata['help']} Env {PREFIX}{f.name.upper()}; default: %(default)s.",
-        )
+    add_arguments(parser, base, PREFIX)
     return Settings(**vars(parser.parse_args(argv)))
 
 

@@ -100,3 +100,18 @@ def test_derived_fields_are_not_read_and_unreadable_defaults_are_a_programming_e
 
     with pytest.raises(TypeError, match="span"):
         read(Broken, P, {})
+
+
+def test_cli_flags_default_to_the_settings_and_override_them():
+    import argparse
+
+    from questlog_core.settings import add_arguments
+
+    base = Example(**read(Example, P, {P + "COUNT": "5"}))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, base, P)
+    assert vars(parser.parse_args([]))["count"] == 5
+    flags = vars(parser.parse_args(["--count", "7", "--enabled", "--path", "/x", "--renamed", "4"]))
+    assert (flags["count"], flags["enabled"], flags["path"], flags["renamed"]) == (7, True, "/x", 4)
+    assert "derived" not in flags
+    assert "Env QL_TEST_OTHER_NAME" in parser.format_help()
