@@ -64,8 +64,8 @@ runtime_site_packages() {
   if [[ ! -f $env/.stamp-$(sha256sum uv.lock | cut -c1-16) ]]; then
     log "installing the locked runtime dependencies into $env"
     local py; py=$(command -v python3.11 || command -v python3)
-    UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-install-project --quiet --python "$py" --offline \
-      || UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-install-project --quiet --python "$py" \
+    UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-group models --no-install-project --quiet --python "$py" --offline \
+      || UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-group models --no-install-project --quiet --python "$py" \
       || die "uv could not install the runtime dependencies into $env"
     rm -f "$env"/.stamp-*; touch "$env/.stamp-$(sha256sum uv.lock | cut -c1-16)"
   fi

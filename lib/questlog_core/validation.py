@@ -78,10 +78,16 @@ class TimeWindow:
     max_future: timedelta = timedelta(days=1)
 
 
+# Envelope fields a client may not send: set by the API (server) or by the streaming writer (stream).
+NOT_CLIENT = frozenset({"server", "stream"})
+# Client times checked against the accepted window around the receive time.
+WINDOWED = ("event_ts", "sent_at")
+
+
 def client_schema(registry: Registry, event_type: str) -> dict[str, Any]:
     """Build the JSON Schema a client event of one type must satisfy."""
     envelope, schema = registry.envelope, registry.latest(event_type)
-    client_props = {name: spec for name, spec in envelope.properties.items() if spec.get("x-source") != "server"}
+    client_props = {name: spec for name, spec in envelope.properties.items() if spec.get("x-source") not in NOT_CLIENT}
     properties = {**client_props, **schema.properties}
     properties["event_type"] = {**client_props["event_type"], "const": event_type}
     return {
@@ -126,13 +132,15 @@ class EventValidator:
             self._checks[event_type](event)
         except fastjsonschema.JsonSchemaValueException as exc:
             return self._explain(event_type, event, exc)
-        ts = event.get("event_ts")
-        if ts is not None:
+        for name in WINDOWED:
+            ts = event.get(name)
+            if ts is None:
+                continue
             when = parse_rfc3339(ts)
             if when < now - self.window.max_past or when > now + self.window.max_future:
                 return Rejection(
-                    "event_ts",
-                    f"event_ts {ts} is outside the accepted window "
+                    name,
+                    f"{name} {ts} is outside the accepted window "
                     f"({self.window.max_past} before to {self.window.max_future} after receipt)",
                 )
         return None

@@ -36,7 +36,7 @@ def _stale_ts(rng: random.Random, body: Body, event: PlannedEvent) -> Body:
 
 
 def _unknown_field(rng: random.Random, body: Body, event: PlannedEvent) -> Body:
-    return {**body, rng.choice(["level", "xp", "session_id"]): rng.randint(1, 999)}
+    return {**body, rng.choice(["level", "xp", "combo"]): rng.randint(1, 999)}
 
 
 def _missing_required(rng: random.Random, body: Body, event: PlannedEvent) -> Body:

@@ -68,6 +68,57 @@ def test_client_event_id_and_time_are_kept_and_normalised(client, producer):
     assert stored["event_ts"] == ts.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
+def test_game_envelope_fields_are_kept_and_sent_at_normalised(client, producer):
+    sent = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    event = {
+        **WEAPON,
+        "session_id": "s-1",
+        "platform": "ios",
+        "app_version": "2.4.1",
+        "sent_at": sent.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    }
+    assert client.post("/v1/events", json=event).status_code == 202
+    stored = producer.values("events")[0]
+    assert stored["sent_at"] == sent.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert (stored["session_id"], stored["platform"], stored["app_version"]) == ("s-1", "ios", "2.4.1")
+    assert "derived_ts" not in stored
+    fastjsonschema.validate(stored_schema("purchase_weapon"), stored, formats=FORMATS)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"derived_ts": "2026-11-20T10:00:00Z"}, "derived_ts"),
+        ({"platform": "switch"}, "platform"),
+        ({"sent_at": "1999-01-01T00:00:00Z"}, "sent_at"),
+        ({"session_id": "x" * 65}, "session_id"),
+    ],
+)
+def test_game_envelope_fields_are_checked(client, producer, extra, field):
+    response = client.post("/v1/events", json={**WEAPON, **extra})
+    assert response.status_code == 400
+    assert response.get_json()["rejected"][0]["field"] == field
+
+
+def test_game_events_need_their_own_fields(client, producer):
+    start = {"event_type": "session_start", "user_id": "u1"}
+    assert client.post("/v1/events", json=start).get_json()["rejected"][0]["field"] == "session_id"
+    assert client.post("/v1/events", json={**start, "session_id": "s1"}).status_code == 202
+    iap = {
+        "event_type": "iap_purchase",
+        "user_id": "u1",
+        "product_id": "gems_100",
+        "price_cents": 499,
+        "currency": "usd",
+        "transaction_id": "t1",
+    }
+    assert client.post("/v1/events", json=iap).get_json()["rejected"][0]["field"] == "currency"
+    assert client.post("/v1/events", json={**iap, "currency": "USD"}).status_code == 202
+    change = {"event_type": "currency_change", "user_id": "u1", "currency_name": "gold", "reason": "quest"}
+    assert client.post("/v1/events", json={**change, "amount": 0}).get_json()["rejected"][0]["field"] == "amount"
+    assert client.post("/v1/events", json={**change, "amount": -3}).status_code == 202
+
+
 def test_mixed_batch_accepts_valid_and_dead_letters_invalid(client, producer):
     bad = {**WEAPON, "gold_cost": -5}
     response = client.post("/v1/events", json={"events": [WEAPON, bad, WEAPON]})

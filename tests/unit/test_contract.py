@@ -34,9 +34,14 @@ def _edit(root: Path, name: str, change) -> None:
 def test_routing_comes_from_the_schemas():
     reg = default_registry()
     assert reg.event_tables == {
+        "currency_change": "currency_change",
         "enter_battle": "enter_battle",
+        "iap_purchase": "iap_purchase",
         "join_guild": "join_guild",
+        "level_progress": "level_progress",
         "purchase_weapon": "purchase_weapon",
+        "session_end": "session_end",
+        "session_start": "session_start",
     }
     assert "default" in reg.event_types and reg.table_of("default") is None
     assert reg.lake_tables[-1] == "bad_events"

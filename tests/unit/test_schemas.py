@@ -16,13 +16,29 @@ from questlog_core.validation import EventValidator, parse_rfc3339
 
 def test_contract_event_types_and_attributes():
     reg = default_registry()
-    assert reg.event_types == ("default", "enter_battle", "join_guild", "purchase_weapon")
+    assert reg.event_types == (
+        "currency_change",
+        "default",
+        "enter_battle",
+        "iap_purchase",
+        "join_guild",
+        "level_progress",
+        "purchase_weapon",
+        "session_end",
+        "session_start",
+    )
     names = {t: [c.name for c in event_columns(reg, t)] for t in reg.event_types}
-    assert names["purchase_weapon"][8:11] == ["weapon_type", "gold_cost", "damage"]
-    assert names["join_guild"][8:10] == ["guild_name", "special_power"]
-    assert names["enter_battle"][8:10] == ["enemy", "outcome"]
+    assert names["purchase_weapon"][13:16] == ["weapon_type", "gold_cost", "damage"]
+    assert names["join_guild"][13:15] == ["guild_name", "special_power"]
+    assert names["enter_battle"][13:15] == ["enemy", "outcome"]
+    assert names["iap_purchase"][13:18] == ["product_id", "price_cents", "currency", "transaction_id", "store"]
+    assert names["currency_change"][13:17] == ["currency_name", "amount", "reason", "balance"]
+    assert names["level_progress"][13:17] == ["level", "status", "duration_s", "score"]
+    assert names["session_end"][13:14] == ["duration_s"]
     common = ["event_id", "event_type", "user_id", "event_ts", "received_at", "host", "user_agent", "schema_version"]
-    assert all(n[:8] == common for n in names.values())
+    common += ["session_id", "sent_at", "platform", "app_version", "derived_ts"]
+    assert all(n[:13] == common for n in names.values())
+    assert default_registry().latest("session_start").required == ("session_id",)
     types = {c.name: c.spark_type for c in payload_fields(reg)}
     assert types["event_ts"] == "timestamp" and types["gold_cost"] == "bigint"
 

@@ -102,6 +102,33 @@ def reasons(spark, values) -> list[str | None]:
     return [r.bad.reason if r.bad else None for r in rows]
 
 
+def test_derived_ts_corrects_the_device_clock_with_sent_at(spark):
+    # The device clock runs 3 h behind: it says the event happened at 21:30 on Nov 19 and was sent at
+    # 21:40; the API received it at 00:40:01.5 on Nov 20. derived_ts puts it at 00:30:01.5, Nov 20.
+    skewed = event(uid(1), event_ts="2026-11-19T21:30:00.000000Z", sent_at="2026-11-19T21:40:00.000000Z")
+    skewed["received_at"] = "2026-11-20T00:40:01.500000Z"
+    plain = event(uid(2))
+    cols = [c for c in event_columns(REG, "purchase_weapon") if c.name != "landed_at"]
+    got = table_rows(deduplicate(laned(spark, [skewed, plain]), 3_600_000), "purchase_weapon", cols)
+    rows = {r.event_id: r for r in got.collect()}
+    assert rows[uid(1)].derived_ts == datetime(2026, 11, 20, 0, 30, 1, 500000)
+    assert rows[uid(1)].event_ts.date() != rows[uid(1)].derived_ts.date()
+    assert rows[uid(2)].derived_ts == rows[uid(2)].event_ts == datetime(2026, 11, 20, 10, 0)
+
+
+def test_a_zero_amount_is_refused_by_the_stream(spark):
+    change = {
+        **{k: v for k, v in event(uid(4)).items() if k not in ("weapon_type", "gold_cost")},
+        "event_type": "currency_change",
+        "currency_name": "gold",
+        "reason": "quest_reward",
+    }
+    assert reasons(spark, [{**change, "amount": 0}, {**change, "amount": -5}]) == [
+        "stream: field may not be 0: amount",
+        None,
+    ]
+
+
 def test_typed_rows_and_first_copy_wins(spark):
     values = [
         event(uid(1)),
@@ -123,6 +150,11 @@ def test_typed_rows_and_first_copy_wins(spark):
             host="h",
             user_agent="ua",
             schema_version="1-0-0",
+            session_id=None,
+            sent_at=None,
+            platform=None,
+            app_version=None,
+            derived_ts=ts,
             weapon_type="sword",
             gold_cost=5,
             damage=d,

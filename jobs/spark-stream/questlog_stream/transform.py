@@ -120,6 +120,15 @@ def _received(claimed: SparkColumn, limits: TimeLimits) -> SparkColumn:
     return F.when(sane, claimed).otherwise(F.col("kafka_ts"))
 
 
+def derived_ts(e: SparkColumn) -> SparkColumn:
+    """event_ts corrected for the device clock's skew: event_ts + (received_at - sent_at) when the client
+    said when it sent the event, else event_ts (Snowplow's derived_tstamp)."""
+    skew = F.unix_micros(e["received_at"]) - F.unix_micros(e["sent_at"])
+    return F.when(e["sent_at"].isNull(), e["event_ts"]).otherwise(
+        F.timestamp_micros(F.unix_micros(e["event_ts"]) + skew)
+    )
+
+
 def table_of(event_type: SparkColumn, registry: Registry) -> SparkColumn:
     """The lake table of each record's event type, as its schema names it; a type that is not stored
     keeps its own name (no table has it: the registry checks), which `lake_rows` drops."""
@@ -177,7 +186,9 @@ def route_events(
         F.when(usable, e["event_ts"]).otherwise(received).alias("ts"),
         received.alias("received"),
         F.when(usable, e["event_ts"]).alias("event_ts"),
-        F.when(usable, e.withField("event_id", F.lower(e["event_id"]))).otherwise(F.lit(None).cast(payload)).alias("e"),
+        F.when(usable, e.withField("event_id", F.lower(e["event_id"])).withField("derived_ts", derived_ts(e)))
+        .otherwise(F.lit(None).cast(payload))
+        .alias("e"),
         F.when(~usable, bad).alias("bad"),
     )
 

@@ -49,6 +49,10 @@ def field_checks(e: SparkColumn, name: str, spec: dict[str, Any]) -> list[tuple[
             checks.append((~value.rlike(spec["pattern"]), f"field does not match its pattern: {name}"))
     if "enum" in spec:
         checks.append((~value.isin(*spec["enum"]), f"field is not one of its allowed values: {name}"))
+    if "not" in spec:
+        if set(spec["not"]) != {"const"}:
+            raise ValueError(f"{name}: only 'not': {{'const': ...}} is supported, got {spec['not']}")
+        checks.append((value == F.lit(spec["not"]["const"]), f"field may not be {spec['not']['const']}: {name}"))
     if kinds & {"integer", "number"}:
         if "minimum" in spec:
             checks.append((value < spec["minimum"], f"field below its minimum: {name} (min {spec['minimum']})"))

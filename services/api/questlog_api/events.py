@@ -196,6 +196,8 @@ def enrich(
     # The receive time is the same for every event of a request: callers pass it rendered once.
     received = received or format_rfc3339(ctx.received_at)
     record["event_ts"] = format_rfc3339(parse_rfc3339(event["event_ts"])) if ("event_ts" in event) else received
+    if "sent_at" in event:
+        record["sent_at"] = format_rfc3339(parse_rfc3339(event["sent_at"]))
     record["received_at"] = received
     record["host"] = ctx.host
     record["user_agent"] = ctx.user_agent
