@@ -10,7 +10,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos soak watch lint generate report demo logs
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos soak watch lint generate models models-docs report demo logs
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,16 @@ lint: setup ## Lint and type-check
 
 generate: setup ## Regenerate the files derived from schemas/ (lake DDL, all_events view, docs/tables.md, openapi.json)
 	$(PY) tools/generate.py
+
+# dbt writes its compiled SQL, logs and docs site under var/models (not into the checkout).
+DBT := DBT_TARGET_PATH=$(CURDIR)/var/models/target DBT_LOG_PATH=$(CURDIR)/var/models/logs .venv/bin/dbt --no-use-colors
+DBT_DIRS := --project-dir models --profiles-dir models
+
+models: ## Build the game analytics marts (lake.marts) from the lake with dbt: models, then their tests
+	$(DBT) build $(DBT_DIRS) $(DBT_ARGS)
+
+models-docs: ## Generate the models' documentation site (open var/models/target/index.html)
+	$(DBT) docs generate $(DBT_DIRS) $(DBT_ARGS)
 
 report: ## Write the analytics report (reports/report.html and .md) from the lake
 	$(PY) -m questlog_report --out reports

@@ -5,6 +5,7 @@ Written by `make generate` (tools/generate.py, which also writes the API's OpenA
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from questlog_core.columns import Column, envelope_columns, table_columns
@@ -60,10 +61,39 @@ def reference(registry: Registry) -> str:
     return "\n".join(out)
 
 
+def dbt_sources(registry: Registry) -> str:
+    """Render the dbt sources of the models: every lake.game table the stream fills, with its columns.
+
+    JSON strings are YAML strings, so every name and description is written with json.dumps. Event
+    tables carry config.meta.event_type (stg_events unions exactly those).
+    """
+    out = [
+        f"# {HEADER}",
+        "version: 2",
+        "sources:",
+        "  - name: game",
+        "    database: lake",
+        "    schema: game",
+        '    description: "What the streaming writer lands: one table per event type, and the dead letters."',
+        "    tables:",
+    ]
+    for table, columns in table_columns(registry).items():
+        owner = registry.event_tables.get(table)
+        what = registry.latest(owner).description if owner else "Dead letters: every rejected input, with the reason."
+        out += [f"      - name: {table}", f"        description: {json.dumps(what)}"]
+        if owner:
+            out += ["        config:", "          meta:", f"            event_type: {owner}"]
+        out.append("        columns:")
+        for c in columns:
+            out += [f"          - name: {c.name}", f"            description: {json.dumps(c.description)}"]
+    return "\n".join(out) + "\n"
+
+
 def outputs(registry: Registry) -> dict[Path, str]:
     """Return every generated file and its content."""
     return {
         ROOT / "schemas" / "generated" / "lake_tables.sql": spark_ddl(registry),
         ROOT / "schemas" / "generated" / "all_events.sql": view_sql(registry),
         ROOT / "docs" / "tables.md": reference(registry),
+        ROOT / "models" / "models" / "staging" / "sources.yml": dbt_sources(registry),
     }

@@ -9,6 +9,8 @@ log = logging.getLogger(__name__)
 TOPICS = {"events": 3, "events.dlq": 3}
 WAREHOUSE = "hdfs://127.0.0.1:8020/warehouse"
 CATALOG, SCHEMA = "lake", "game"
+# The schema the game analytics models (models/, `make models`) build their tables in.
+MARTS = "marts"
 
 
 def create_topics(bootstrap: str = "127.0.0.1:9092", topics: dict[str, int] | None = None) -> list[str]:
@@ -32,13 +34,14 @@ def create_topics(bootstrap: str = "127.0.0.1:9092", topics: dict[str, int] | No
 
 
 def create_schema(host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Create the lake.game schema on HDFS if it does not exist."""
+    """Create the lake.game and lake.marts schemas on HDFS if they do not exist."""
     import trino
 
     with trino.dbapi.connect(host=host, port=port, user="questlog", catalog=CATALOG) as conn:
         cur = conn.cursor()
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{SCHEMA} WITH (location = '{WAREHOUSE}/{SCHEMA}.db')")
-        cur.fetchall()
+        for schema in (SCHEMA, MARTS):
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema} WITH (location = '{WAREHOUSE}/{schema}.db')")
+            cur.fetchall()
 
 
 def create_views(host: str = "127.0.0.1", port: int = 8080) -> None:
