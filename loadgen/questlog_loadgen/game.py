@@ -213,7 +213,8 @@ def _session(rng: random.Random, ids: _Ids, player: Player, started: datetime, n
 def play(prefix: str, players: int, days: int, start: date, seed: int = 14) -> World:
     """Play `players` players over `days` days from `start` (UTC); user ids start with `prefix`."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible world, not a secret
-    ids = _Ids(rng)
+    # Ids depend on the prefix too: two runs of one world never share an event_id or a transaction_id.
+    ids = _Ids(random.Random(f"{seed}/{prefix}"))  # noqa: S311 - reproducible ids, not secrets
     cast: list[Player] = []
     for i in range(players):
         sends_ids = rng.random() < 0.75
