@@ -101,6 +101,28 @@ class _Ids:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
 
+def deliver(world: World, deliveries: list[Delivery], api: str, headers: dict[str, str] | None = None) -> int:
+    """POST each delivery to /v1/events, stamping sent_at at send time; return the events accepted.
+
+    Raises DeliveryError when a request is not answered 202 with every event accepted.
+    """
+    import requests
+
+    accepted = 0
+    for delivery in deliveries:
+        sent = datetime.now(UTC)
+        body = {"events": [world.sent_body(delivery.player, e, sent) for e in delivery.events]}
+        response = requests.post(f"{api}/v1/events", json=body, headers=headers or {}, timeout=60)
+        if response.status_code != 202 or response.json().get("rejected"):
+            raise DeliveryError(f"{api}/v1/events answered {response.status_code}: {response.text[:500]}")
+        accepted += response.json()["accepted_count"]
+    return accepted
+
+
+class DeliveryError(RuntimeError):
+    """The API did not accept a delivery whole."""
+
+
 def _event(player: Player, ids: _Ids, at: datetime, event_type: str, session_id: str | None, **fields: Any) -> Played:
     body: dict[str, Any] = {
         "event_id": ids.uuid(),

@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import trino
 from questlog_core.paths import repo_root
 from questlog_core.registry import default_registry
+from questlog_loadgen import game
 from questlog_report.cli import main as write_report
 
 ROOT = repo_root()
@@ -27,6 +28,26 @@ def lake_counts(run_id: str) -> dict[str, int]:
         counts[table] = cur.fetchall()[0][0]
     conn.close()
     return counts
+
+
+def play_game(run_id: str, timeout_s: float = 300.0) -> tuple[int, int]:
+    """Play 14 days of the game world through the API and wait (bounded) until the lake holds it;
+    return (events in the lake, events sent, one per event_id)."""
+    today = datetime.now(UTC).date()
+    world = game.play(f"{run_id}-g", players=60, days=14, start=today - timedelta(days=16))
+    game.deliver(world, world.deliveries, "http://127.0.0.1:5000")
+    expected = len({e.body["event_id"] for d in world.deliveries for e in d.events})
+    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-demo", catalog="lake", schema="game")
+    cur = conn.cursor()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        cur.execute(f"SELECT count(*) FROM all_events WHERE user_id LIKE '{run_id}-g%'")
+        got = cur.fetchall()[0][0]
+        if got == expected or time.monotonic() > deadline:
+            conn.close()
+            return int(got), expected
+        print(f"  waiting for the lake: {got} of {expected} game events", flush=True)
+        time.sleep(3)
 
 
 def wait_for_lake(run_id: str, expected: dict[str, int], timeout_s: float = 300.0) -> dict[str, int]:
@@ -46,24 +67,32 @@ def main() -> int:
     run_id = "demo" + datetime.now(UTC).strftime("%m%d%H%M%S")
     truth_path = ROOT / "var" / "loadgen" / f"{run_id}-truth.json"
     python = sys.executable
-    print(f"1/4 simulating players (run {run_id})", flush=True)
+    print(f"1/6 simulating players (run {run_id})", flush=True)
     subprocess.run(
         [python, "-m", "questlog_loadgen.simulate", "--run-id", run_id, "--truth-path", str(truth_path)],
         check=True,
         cwd=ROOT,
     )
-    print("2/4 Apache Bench on the seed-style endpoints", flush=True)
+    print("2/6 Apache Bench on the seed-style endpoints", flush=True)
     env = {**os.environ, "AB_TOTAL": os.environ.get("AB_TOTAL", "400"), "AB_USER_PREFIX": f"{run_id}-ab"}
     subprocess.run([str(ROOT / "loadgen" / "ab-load.sh")], check=True, cwd=ROOT, env=env)
     truth = json.loads(truth_path.read_text())
     expected = {t: truth["acknowledged"]["tables"][t]["events"] for t in default_registry().event_tables}
-    print("3/4 waiting until the lake holds every acknowledged simulator event", flush=True)
+    print("3/6 waiting until the lake holds every acknowledged simulator event", flush=True)
     sim_only = wait_for_lake(f"{run_id}-p", expected)
     if sim_only != expected:
         print(f"questlog: the lake holds {sim_only}, the API acknowledged {expected}", file=sys.stderr)
         return 1
     print(f"    lake matches the simulator's acknowledged events: {expected}")
-    print("4/4 writing the report", flush=True)
+    print("4/6 playing 14 days of the game (sessions, purchases, economy, progression)", flush=True)
+    played, sent = play_game(run_id)
+    if played != sent:
+        print(f"questlog: the lake holds {played} of the {sent} game events the API accepted", file=sys.stderr)
+        return 1
+    print(f"    lake holds the run's {played} game events")
+    print("5/6 building the marts (make models)", flush=True)
+    subprocess.run(["make", "--no-print-directory", "models"], check=True, cwd=ROOT)
+    print("6/6 writing the report", flush=True)
     code = write_report(["--out", str(ROOT / "reports"), "--user-prefix", f"{run_id}-"])
     print(f"demo finished in {time.monotonic() - started:.0f} s; open {ROOT / 'reports' / 'report.html'}")
     return code

@@ -18,6 +18,7 @@ import requests
 from questlog_core.paths import repo_root
 from questlog_loadgen import game_truth as truth
 from questlog_loadgen.game import Delivery, Played, Session, World, format_ts, play
+from questlog_loadgen.game import deliver as send
 
 from tests.e2e.conftest import API, EXTERNAL, HEADERS, wait_for
 from tests.integration.conftest import query
@@ -32,12 +33,7 @@ LATENCY = timedelta(seconds=5)
 
 
 def deliver(world: World, deliveries: list[Delivery]) -> None:
-    for delivery in deliveries:
-        sent = datetime.now(UTC)
-        body = {"events": [world.sent_body(delivery.player, e, sent) for e in delivery.events]}
-        response = requests.post(f"{API}/v1/events", json=body, headers=HEADERS, timeout=60)
-        assert response.status_code == 202, response.text
-        assert response.json()["rejected"] == [], response.text
+    assert send(world, deliveries, API, HEADERS) == sum(len(d.events) for d in deliveries)
 
 
 def models(schema: str, prefix: str) -> None:
