@@ -60,6 +60,26 @@ def lines(x: list[str], series: dict[str, list[float]], title: str, width: int =
     return "".join(parts)
 
 
+def tiles(labels: list[str], values: list[float], title: str, width: int = 640) -> str:
+    """Render KPI tiles: one box per figure, the value large and its label under it."""
+    n = max(len(labels), 1)
+    w, h = width / n, 80
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{h}" '
+        f'viewBox="0 0 {width} {h}" class="chart"><title>{escape(title)}</title>'
+    ]
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        x = i * w
+        parts.append(f'<rect x="{x + 4:.1f}" y="4" width="{w - 8:.1f}" height="{h - 8}" rx="6" fill="#eef3f9"/>')
+        shown = f"{value:,.1f}" if value != int(value) else f"{int(value):,}"
+        parts.append(
+            f'<text x="{x + w / 2:.1f}" y="40" text-anchor="middle" font-size="20" fill="{PALETTE[0]}">{shown}</text>'
+        )
+        parts.append(f'<text x="{x + w / 2:.1f}" y="62" text-anchor="middle" font-size="12">{escape(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _fmt(value: float) -> str:
     if isinstance(value, float) and value < 1:
         return f"{value:.0%}"

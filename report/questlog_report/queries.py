@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import trino
+import trino.exceptions
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -20,6 +21,12 @@ class Result:
     question: str
     columns: list[str]
     rows: list[dict[str, Any]]
+    # Why there are no rows when the query could not run (the marts are not built yet), else None.
+    missing: str | None = None
+
+
+# Report queries over the marts (lake.marts, built by `make models`) are named marts_*.sql.
+MARTS_PREFIX = "marts_"
 
 
 def question_of(sql: str) -> str:
@@ -43,6 +50,9 @@ def scoped(sql: str, user_prefix: str | None) -> str:
     )
 
 
+_NOT_BUILT = {"TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND"}
+
+
 def run_all(host: str = "127.0.0.1", port: int = 8080, user_prefix: str | None = None) -> dict[str, Result]:
     """Run every report query (optionally scoped to a user_id prefix); return results by file stem."""
     conn = trino.dbapi.connect(host=host, port=port, user="questlog-report", catalog="lake", schema="game")
@@ -51,8 +61,15 @@ def run_all(host: str = "127.0.0.1", port: int = 8080, user_prefix: str | None =
         cur = conn.cursor()
         for path in sorted(SQL_DIR.glob("*.sql")):
             sql = path.read_text()
-            cur.execute(scoped(sql, user_prefix))
-            rows = cur.fetchall()
+            try:
+                cur.execute(scoped(sql, user_prefix))
+                rows = cur.fetchall()
+            except trino.exceptions.TrinoUserError as exc:
+                if not path.stem.startswith(MARTS_PREFIX) or exc.error_name not in _NOT_BUILT:
+                    raise
+                why = f"lake.marts is not built yet ({exc.error_name}): run `make models`"
+                results[path.stem] = Result(path.stem, question_of(sql), [], [], why)
+                continue
             columns = [d[0] for d in cur.description]
             results[path.stem] = Result(
                 path.stem, question_of(sql), columns, [dict(zip(columns, r, strict=True)) for r in rows]

@@ -174,7 +174,150 @@ def _quality_rejections(r: Result) -> tuple[str, str]:
     )
 
 
+def _cents(value: float | None, currency: str) -> str:
+    return "n/a" if value is None else f"{value / 100:,.2f} {currency}"
+
+
+def _kpis(r: Result) -> tuple[str, str]:
+    k = r.rows[0] if r.rows else {}
+    if not k.get("days"):
+        return "No game days in the marts yet.", ""
+    avg_s = k["avg_session_s"]
+    finding = (
+        f"{k['players']:,} players over {k['days']} day(s): {k['avg_dau']:,.1f} active per day on average, "
+        f"{k['payers']:,} of them paid ({_pct(k['payers'] / k['players'] if k['players'] else None)} payer "
+        f"conversion) in {k['purchases']:,} purchases; {k['sessions']:,} sessions of "
+        f"{'n/a' if avg_s is None else f'{avg_s / 60:.1f} min'} on average; D1 retention {_pct(k['d1'])}, "
+        f"D7 {_pct(k['d7'])}."
+    )
+    tiles = {
+        "players": k["players"],
+        "avg DAU": k["avg_dau"],
+        "payers": k["payers"],
+        "purchases": k["purchases"],
+        "sessions": k["sessions"],
+    }
+    return finding, charts.tiles(list(tiles), [float(v or 0) for v in tiles.values()], "Game KPIs")
+
+
+def _dau(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No daily activity in the marts yet.", ""
+    peak = max(r.rows, key=lambda x: x["dau"])
+    finding = (
+        f"DAU peaked on {peak['day']} at {peak['dau']:,} players ({peak['new_players']:,} new, "
+        f"{peak['returning_players']:,} returning), over {len(r.rows)} day(s)."
+    )
+    series = {
+        "DAU": [float(x["dau"]) for x in r.rows],
+        "new players": [float(x["new_players"]) for x in r.rows],
+        "payers": [float(x["payers"]) for x in r.rows],
+    }
+    return finding, charts.lines([x["day"] for x in r.rows], series, "DAU, new players and payers per day")
+
+
+def _revenue(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No real-money purchases in the marts yet.", ""
+    totals: dict[str, int] = {}
+    for x in r.rows:
+        totals[x["currency"]] = totals.get(x["currency"], 0) + x["revenue_cents"]
+    top = max(totals, key=lambda c: totals[c])
+    finding = (
+        "Revenue by currency (never summed across currencies): "
+        + ", ".join(_cents(v, c) for c, v in sorted(totals.items(), key=lambda kv: -kv[1]))
+        + f"; {top} earns the most."
+    )
+    days = sorted({x["day"] for x in r.rows})
+    series = {c: [0.0] * len(days) for c in sorted(totals)}
+    for x in r.rows:
+        series[x["currency"]][days.index(x["day"])] = x["revenue_cents"] / 100
+    return finding, charts.lines(days, series, "Revenue per day by currency (major units)")
+
+
+def _mart_retention(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No cohort is old enough for D1 retention yet.", ""
+    finding = "; ".join(
+        f"D{x['day_offset']}: {_pct(x['rate'])} of {x['players']:,} players ({x['cohorts']} cohort(s))" for x in r.rows
+    )
+    return finding + ".", charts.bars(
+        [f"D{x['day_offset']}" for x in r.rows], [float(x["rate"]) for x in r.rows], "Retention curve"
+    )
+
+
+def _purchase_funnel(r: Result) -> tuple[str, str]:
+    k = r.rows[0] if r.rows else {}
+    if not k.get("players"):
+        return "No players in the marts yet.", ""
+    steps = ["played_a_session", "completed_a_level", "won_a_battle", "made_a_purchase"]
+    finding = (
+        f"Of {k['players']:,} players, {_pct(k['played_a_session'] / k['players'])} played a session, "
+        f"{_pct(k['completed_a_level'] / k['players'])} also completed a level, "
+        f"{_pct(k['won_a_battle'] / k['players'])} also won a battle, and "
+        f"{_pct(k['made_a_purchase'] / k['players'])} made a real-money purchase."
+    )
+    return finding, charts.bars(
+        [s.replace("_", " ") for s in steps], [float(k[s]) for s in steps], "Funnel to first purchase", " players"
+    )
+
+
+def _arppu_platform(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No paying players in the marts yet.", ""
+    top = r.rows[0]
+    finding = (
+        f"Paying players on {top['platform']} spend the most in {top['currency']}: "
+        f"{_cents(top['arppu_cents'], top['currency'])} each ({top['payers']:,} payers)."
+    )
+    labels = [f"{x['platform']} {x['currency']}" for x in r.rows]
+    return finding, charts.bars(labels, [x["arppu_cents"] / 100 for x in r.rows], "ARPPU by platform and currency")
+
+
+def _economy(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No currency changes in the marts yet.", ""
+    by: dict[str, list[int]] = {}
+    for x in r.rows:
+        acc = by.setdefault(x["currency_name"], [0, 0])
+        acc[0] += x["source_amount"]
+        acc[1] += x["sink_amount"]
+    finding = "; ".join(f"{c}: {src:,} in, {sink:,} out (net {src - sink:+,})" for c, (src, sink) in sorted(by.items()))
+    labels = [f"{x['currency_name']} {x['reason']}" for x in r.rows]
+    values = [float(x["source_amount"] - x["sink_amount"]) for x in r.rows]
+    return finding + ".", charts.bars(labels, [abs(v) for v in values], "Sources and sinks by reason (absolute)")
+
+
+def _levels(r: Result) -> tuple[str, str]:
+    if not r.rows:
+        return "No level attempts in the marts yet.", ""
+    top = r.rows[0]
+    median = top["median_duration_s"]
+    finding = (
+        f"Level {top['level']} is the hardest: {_pct(top['fail_rate'])} of {top['completes'] + top['fails']:,} "
+        f"attempts fail; completing it takes a median {'n/a' if median is None else f'{median:,.0f} s'}."
+    )
+    return finding, charts.bars(
+        [f"level {x['level']}" for x in r.rows], [float(x["fail_rate"]) for x in r.rows], "Fail rate, hardest levels"
+    )
+
+
+def _marts(make: Callable[[Result], tuple[str, str]]) -> Callable[[Result], tuple[str, str]]:
+    def build(r: Result) -> tuple[str, str]:
+        return (r.missing, "") if r.missing else make(r)
+
+    return build
+
+
 SECTIONS: list[tuple[str, str, Callable[[Result], tuple[str, str]]]] = [
+    ("marts_kpis", "Game KPIs", _marts(_kpis)),
+    ("marts_dau", "Daily active players, new and returning", _marts(_dau)),
+    ("marts_revenue", "Real-money revenue per day", _marts(_revenue)),
+    ("marts_retention", "Retention curve: D1, D7, D30", _marts(_mart_retention)),
+    ("marts_purchase_funnel", "Funnel to first purchase", _marts(_purchase_funnel)),
+    ("marts_arppu_platform", "ARPPU by platform", _marts(_arppu_platform)),
+    ("marts_economy", "Economy: sources and sinks", _marts(_economy)),
+    ("marts_levels", "Progression: the hardest levels", _marts(_levels)),
     ("win_rate_by_enemy", "Battles: win rate and toughest enemies", _battles),
     ("weapons", "Weapons: what sells and what earns", _weapons),
     ("spend_by_host", "Spending by network", _hosts),

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from questlog_core.paths import repo_root
 from questlog_report import render, sections
 from questlog_report.queries import run_all
 
@@ -148,7 +149,11 @@ def test_findings_state_the_truths_numbers(simulated):
 
 def test_html_report_renders_in_headless_chromium(simulated, tmp_path):
     prefix, _truth = simulated
+    # The marts sections read lake.marts: build it (incremental, over every player) so they have charts.
+    done = subprocess.run(["make", "--no-print-directory", "models"], cwd=repo_root(), capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
     built = sections.build(run_all(user_prefix=prefix))
+    assert not [s.result.name for s in built if s.result.missing]
     page = tmp_path / "report.html"
     page.write_text(render.html(built))
     chromium = shutil.which("chromium")
