@@ -6,7 +6,7 @@ import dataclasses
 import json
 import subprocess
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,10 @@ from questlog_api.app import create_app
 from questlog_api.settings import Settings as ApiSettings
 from questlog_core.registry import default_registry
 from questlog_core.validation import EventValidator
-from questlog_loadgen import payloads
+from questlog_loadgen import game_truth, payloads
 from questlog_loadgen.client import ApiClient
 from questlog_loadgen.errors import ApiRefused, SettingsError
+from questlog_loadgen.game import play
 from questlog_loadgen.model import PlannedEvent
 from questlog_loadgen.plan import Plan, build_plan
 from questlog_loadgen.settings import Settings
@@ -324,3 +325,47 @@ def test_ab_script_parses_and_refuses_bad_parameters():
     assert bad.returncode == 2 and "AB_USER_PREFIX" in bad.stderr
     usage = subprocess.run([str(script), "-h"], capture_output=True, text=True, check=False)
     assert usage.returncode == 0 and "AB_CONCURRENCY" in usage.stdout
+
+
+def test_game_world_is_reproducible_its_ids_follow_the_prefix_and_its_economy_adds_up():
+    start = date(2026, 11, 1)
+    a, b, c = play("a-", 25, 14, start), play("a-", 25, 14, start), play("b-", 25, 14, start)
+    bodies = lambda w: [e.body for d in w.deliveries for e in d.events]  # noqa: E731
+    assert bodies(a) == bodies(b)
+    assert not {x["event_id"] for x in bodies(a)} & {x["event_id"] for x in bodies(c)}
+    assert game_truth.balances_add_up(a)
+    # Every event the world sends is one the API accepts (sent_at stamped at send time).
+    validator = EventValidator(default_registry())
+    sent = datetime(2026, 11, 16, 12, tzinfo=UTC)
+    for delivery in a.deliveries:
+        for e in delivery.events:
+            body = a.sent_body(delivery.player, e, sent)
+            assert validator.check(body, sent) is None, body
+    # The world has what the marts must cope with: retries by event_id, re-logged transactions,
+    # late sessions, players without session ids, clocks hours off, several currencies, level fails.
+    ids = [x["event_id"] for x in bodies(a)]
+    assert len(ids) > len(set(ids))
+    purchases = [x for x in bodies(a) if x["event_type"] == "iap_purchase"]
+    assert (
+        len(purchases) > len({x["transaction_id"] for x in purchases}) and len({x["currency"] for x in purchases}) >= 2
+    )
+    assert any(s.late for s in a.sessions) and any(s.session_id is None for s in a.sessions)
+    assert any(abs(p.skew) >= timedelta(hours=2) for p in a.players if p.sends_ids)
+    assert any(x["event_type"] == "level_progress" and x["status"] == "fail" for x in bodies(a))
+
+
+def test_game_truth_counts_a_purchase_once_per_transaction_and_days_by_derived_ts():
+    world = play("t-", 25, 14, date(2026, 11, 1))
+    sessions = game_truth.sessions(world)
+    daily = game_truth.player_daily(world, sessions)
+    bought = sum(r["iap_purchases"] for r in daily.values())
+    assert bought == len(
+        {e.body["transaction_id"] for s in world.sessions for e in s.events if "transaction_id" in e.body}
+    )
+    kpis = game_truth.kpi_daily(daily)
+    assert sum(k["new_players"] for k in kpis.values()) == len({u for _d, u in daily})
+    assert all(k["dau"] == k["new_players"] + k["returning_players"] for k in kpis.values())
+    # A player whose clock runs hours off (with sent_at) is counted on the true day, not the clock's.
+    skewed = next(p for p in world.players if p.sends_ids and abs(p.skew) >= timedelta(hours=2))
+    mine = [e for s in world.sessions if s.player is skewed for e in s.events]
+    assert {game_truth.expected_ts(skewed, e).date() for e in mine} == {e.at.date() for e in mine}
