@@ -1,6 +1,6 @@
 """`make demo`, the README's first command, run as a user runs it (against the running stack): it
-simulates players and an Apache Bench run, checks itself that the lake holds exactly what the API
-acknowledged (it exits non-zero otherwise), and writes the report."""
+simulates players and an Apache Bench run, plays 14 days of the game world, checks itself that the lake holds exactly what the API
+acknowledged (it exits non-zero otherwise), builds the marts with `make models`, and writes the report."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def test_make_demo_lands_what_was_acknowledged_and_writes_the_report():
     run = re.search(r"simulating players \(run (demo\d+)\)", out)
     assert run, out[-2000:]
     assert "lake matches the simulator's acknowledged events" in out
-    for step in ("1/4", "2/4", "3/4", "4/4"):
+    assert re.search(r"lake holds the run's \d+ game events", out), out[-2000:]
+    assert "Completed successfully" in out, "make models did not pass its tests"
+    for step in ("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"):
         assert step in out, f"step {step} missing:\n{out[-2000:]}"
     for name in ("report.html", "report.md"):
         path = ROOT / "reports" / name
@@ -32,7 +34,7 @@ def test_make_demo_lands_what_was_acknowledged_and_writes_the_report():
     # The findings the demo printed (scoped to its run) are the ones in the written report.
     markdown = (ROOT / "reports" / "report.md").read_text()
     written = re.findall(r"^\*\*Finding:\*\* (.+)$", markdown, flags=re.M)
-    printed = [line for line in out.split("4/4", 1)[1].splitlines() if line.startswith("- ")]
+    printed = [line for line in out.split("6/6", 1)[1].splitlines() if line.startswith("- ")]
     assert len(written) >= 8 and len(written) == len(printed), (written, printed)
     for finding, line in zip(written, printed, strict=True):
         # report.md carries the finding through render.md_text (Markdown-inert: escaped)

@@ -9,6 +9,8 @@ import sys
 from collections import Counter
 from typing import Any
 
+from questlog_core.registry import default_registry
+
 from tests.conftest import ROOT
 from tests.e2e.conftest import API, wait_for
 from tests.integration.conftest import query
@@ -27,7 +29,7 @@ def lake_summary(cursor, prefix: str) -> dict[str, Any]:
     """Summarise the lake's rows of one run the way the truth file does."""
     like = f"user_id LIKE '{prefix}%'"
     summary: dict[str, Any] = {}
-    for table in ("purchase_weapon", "join_guild", "enter_battle"):
+    for table in default_registry().event_tables:
         [[events, ids, users]] = query(
             cursor,
             f"SELECT count(*), count(DISTINCT event_id), count(DISTINCT user_id) FROM {table} WHERE {like}",
