@@ -1,6 +1,7 @@
 """`make demo`, the README's first command, run as a user runs it (against the running stack): it
-simulates players and an Apache Bench run, plays 14 days of the game world, checks itself that the lake holds exactly what the API
-acknowledged (it exits non-zero otherwise), builds the marts with `make models`, and writes the report."""
+simulates players and an Apache Bench run, plays 14 days of the game world, checks itself that the lake
+holds exactly what the API acknowledged (it exits non-zero otherwise), builds the marts with
+`make models`, and writes the report."""
 
 from __future__ import annotations
 
