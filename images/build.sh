@@ -12,7 +12,7 @@
 source "$(dirname "$0")/../stack/bin/common.sh"
 cd "$QL_ROOT"
 
-ALL=(api spark-stream kafka hdfs hive-metastore trino loadgen)
+ALL=(api spark-stream kafka hdfs hive-metastore trino loadgen models)
 dry_run=0 pull=1
 components=()
 for arg in "$@"; do
@@ -36,7 +36,7 @@ spark_minor=$(echo "$SPARK_VERSION" | cut -d. -f1,2)
 # Default base images: the usual public ones (build args of the Dockerfiles, repeated here so that the
 # air-gapped fallback knows what it stands in for).
 declare -A BASE=(
-  [api]=python:3.11-slim-bookworm [loadgen]=python:3.11-slim-bookworm [spark-stream]=python:3.11-slim-bookworm
+  [api]=python:3.11-slim-bookworm [loadgen]=python:3.11-slim-bookworm [models]=python:3.11-slim-bookworm [spark-stream]=python:3.11-slim-bookworm
   [kafka]=eclipse-temurin:17-jre-noble [hdfs]=eclipse-temurin:17-jre-noble
   [hive-metastore]=eclipse-temurin:17-jre-noble [trino]=eclipse-temurin:25-jre-noble
 )
@@ -59,14 +59,17 @@ copy_app() {
 }
 
 # The locked runtime dependencies (no dev group), installed from uv's cache into a private environment.
+# `runtime_site_packages models`: only the models group (dbt-core, dbt-trino), for the models image.
 runtime_site_packages() {
-  local env=$build/runtime
+  local flavour=${1:-runtime} groups=(--no-dev --no-group models)
+  [[ $flavour == models ]] && groups=(--only-group models)
+  local env=$build/$flavour
   if [[ ! -f $env/.stamp-$(sha256sum uv.lock | cut -c1-16) ]]; then
-    log "installing the locked runtime dependencies into $env"
+    log "installing the locked $flavour dependencies into $env"
     local py; py=$(command -v python3.11 || command -v python3)
-    UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-group models --no-install-project --quiet --python "$py" --offline \
-      || UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen --no-dev --no-group models --no-install-project --quiet --python "$py" \
-      || die "uv could not install the runtime dependencies into $env"
+    UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen "${groups[@]}" --no-install-project --quiet --python "$py" --offline \
+      || UV_PROJECT_ENVIRONMENT=$env "$py" -m uv sync --frozen "${groups[@]}" --no-install-project --quiet --python "$py" \
+      || die "uv could not install the $flavour dependencies into $env"
     rm -f "$env"/.stamp-*; touch "$env/.stamp-$(sha256sum uv.lock | cut -c1-16)"
   fi
   echo "$env/lib/python3.11/site-packages"
@@ -137,6 +140,10 @@ assemble() {  # assemble COMPONENT: fill .cache/images/ctx/COMPONENT
       local debs; debs=$(ab_debs)
       link_tree "$debs" "$ctx/debs"; rm -f "$ctx/debs/.stamp"
       copy_app "$ctx/app" lib/questlog_core loadgen schemas ;;
+    models)
+      site=$(runtime_site_packages models)
+      link_tree "$site" "$ctx/site-packages"
+      copy_app "$ctx/app" models ;;
     spark-stream)
       site=$(runtime_site_packages)
       need "$QL_CACHE/spark/jars/iceberg-spark-runtime-${spark_minor}_${SCALA_BINARY_VERSION}-$ICEBERG_VERSION.jar" "Spark connector jars"

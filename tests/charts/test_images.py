@@ -53,6 +53,7 @@ def test_shell_scripts_parse(script):
         ("api", "import questlog_api.app, questlog_api.wsgi, gunicorn, confluent_kafka"),
         ("spark-stream", "import pyspark, questlog_stream.main"),
         ("loadgen", "import questlog_loadgen"),
+        ("models", "import dbt.cli.main, dbt.adapters.trino"),
     ],
 )
 def test_dry_run_assembles_contexts_that_import(component, imports):
@@ -69,3 +70,6 @@ def test_dry_run_assembles_contexts_that_import(component, imports):
     assert check.returncode == 0, check.stderr
     if component == "api":
         assert not (ctx / "site-packages" / "pyspark").exists()
+    if component == "models":  # the models group only, and the dbt project
+        assert not (ctx / "site-packages" / "pyspark").exists()
+        assert (ctx / "app" / "models" / "dbt_project.yml").exists()
