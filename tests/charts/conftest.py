@@ -97,13 +97,15 @@ def objects(variant: str) -> tuple[dict[str, Any], ...]:
 
 
 def pod_specs(objects: tuple[dict[str, Any], ...]) -> list[tuple[str, dict[str, Any]]]:
-    """Return (object name, pod spec) of every workload, hook Job and test Pod."""
+    """Return (object name, pod spec) of every workload, hook Job, CronJob and test Pod."""
     out = []
     for obj in objects:
         kind, spec = obj["kind"], obj.get("spec", {})
         name = f"{kind}/{obj['metadata']['name']}"
         if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
             out.append((name, spec["template"]["spec"]))
+        elif kind == "CronJob":
+            out.append((name, spec["jobTemplate"]["spec"]["template"]["spec"]))
         elif kind == "Pod":
             out.append((name, spec))
     return out

@@ -176,7 +176,9 @@ def test_trino_rules_give_each_role_only_its_rights() -> None:
     ]
     readers = [r for r in rules["tables"] if "analyst" in r["user"]]
     assert all(r["privileges"] == ["SELECT"] for r in readers)
-    assert [r["user"] for r in rules["schemas"] if r["owner"]] == ["admin"]
+    # admin owns every schema; the writers only lake.marts (derived: the models CronJob creates it)
+    owners = [(r["user"], r.get("catalog", ".*"), r.get("schema", ".*")) for r in rules["schemas"] if r["owner"]]
+    assert owners == [("admin", ".*", ".*"), ("pipeline", "lake", "marts")]
     assert [r["user"] for r in rules["procedures"]] == ["admin"]
     assert [r["user"] for r in rules["system_information"]] == ["admin"]
     lake = properties(data["lake.properties"])
@@ -317,3 +319,25 @@ def test_hdfs_open_when_switched_off() -> None:
     for name, spec in pod_specs(objects):
         env = [e["name"] for c in spec["containers"] for e in c.get("env", [])]
         assert "HADOOP_USER_NAME" not in env, name
+
+
+def test_the_models_cronjob_logs_in_as_a_writer_with_a_mounted_password() -> None:
+    objects = rendered("default")[1]
+    env = env_of(objects, f"CronJob/{RELEASE}-models")
+    assert env["QUESTLOG_MODELS_TARGET"] == "cluster" and env["QUESTLOG_MODELS_TRINO_USER"] == "pipeline"
+    assert env["QUESTLOG_MODELS_TRINO_PORT"] == "8443"
+    assert env["QUESTLOG_MODELS_TRINO_PASSWORD_FILE"] == "/etc/questlog/trino-credentials/password"
+    volumes = {
+        v["name"]: v["secret"] for v in pod_spec(objects, f"CronJob/{RELEASE}-models")["volumes"] if "secret" in v
+    }
+    assert volumes["trino-credentials"]["items"] == [{"key": "pipeline-password", "path": "password"}]
+    assert volumes["trino-tls"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    # open Trino (as the local stack): plain HTTP, no password
+    env = env_of(render("--set", "global.trinoAuth.enabled=false"), f"CronJob/{RELEASE}-models")
+    assert env["QUESTLOG_MODELS_TARGET"] == "trino" and env["QUESTLOG_MODELS_TRINO_PORT"] == "8080"
+    assert "QUESTLOG_MODELS_TRINO_PASSWORD_FILE" not in env
+
+
+def test_the_models_refuse_a_trino_user_that_may_not_write() -> None:
+    done = helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--set", "models.trinoUser=analyst")
+    assert done.returncode != 0 and "must be one of global.trinoAuth.writeUsers" in done.stderr

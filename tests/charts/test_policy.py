@@ -14,7 +14,7 @@ from tests.charts.conftest import ROOT, VARIANTS, load_yaml, rendered
 VENV_BIN = ROOT / ".venv" / "bin"
 SKIPS = load_yaml(ROOT / "tests" / "charts" / "checkov-skips.yaml")
 DOCKERFILES = sorted((ROOT / "images").glob("*/Dockerfile"))
-COMPONENTS = ("api", "spark-stream", "kafka", "hdfs", "hive-metastore", "trino", "loadgen")
+COMPONENTS = ("api", "spark-stream", "kafka", "hdfs", "hive-metastore", "trino", "models", "loadgen")
 
 
 def offline(*command: str) -> subprocess.CompletedProcess[str]:

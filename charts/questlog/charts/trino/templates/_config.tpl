@@ -81,7 +81,8 @@ data:
 {{/*
 Access rules of a locked Trino (file-based system access control, rules.json): first match wins,
 no match denies. admin may do everything; the writers read and write (and create and drop) the
-tables of lake.game and lake.marts; the readers only read them and tpch. Nobody else can log in.
+tables of lake.game and lake.marts, and own the schema lake.marts (derived data: the models CronJob
+creates it when missing, as dbt does); the readers only read them and tpch. Nobody else can log in.
 Only admin may CALL procedures (e.g. lake.system.rollback_to_snapshot). Trino 476's file-based
 control lets anyone who sees a table run its table procedures (ALTER TABLE ... EXECUTE optimize,
 expire_snapshots, remove_orphan_files): none of them removes live rows, and the lake catalog keeps
@@ -98,6 +99,7 @@ the 7-day floors on snapshot expiry and orphan removal (trino.lockedCatalog belo
 {{- $tables := list (dict "user" "admin" "privileges" (list "SELECT" "INSERT" "DELETE" "UPDATE" "OWNERSHIP" "GRANT_SELECT")) -}}
 {{- if $writers -}}
 {{- $catalogs = append $catalogs (dict "user" $writers "catalog" "lake" "allow" "all") -}}
+{{- $schemas = append $schemas (dict "user" $writers "catalog" "lake" "schema" "marts" "owner" true) -}}
 {{- $tables = append $tables (dict "user" $writers "catalog" "lake" "schema" $lake "privileges" (list "SELECT" "INSERT" "DELETE" "UPDATE" "OWNERSHIP")) -}}
 {{- end -}}
 {{- $catalogs = append $catalogs (dict "user" $everyone "catalog" "(lake|tpch|system)" "allow" "read-only") -}}
