@@ -7,7 +7,8 @@ root, dropped capabilities and memory limit. All containers share one network na
 interface, and a hosts file maps every Service name to 127.0.0.1: traffic never leaves loopback, and
 the ports do not clash with the local stack's. Readiness is the chart's own readiness probes.
 After the helm tests and the load Job, the local stack's own end-to-end test (tests/e2e/test_pipeline.py)
-runs against the containers, from the host, inside their network namespace (nsenter).
+runs against the containers, from the host, inside their network namespace (nsenter); then one run
+of the models CronJob (dbt build) builds the marts from what it landed.
 
 Usage: .venv/bin/python tests/containers/smoke.py [--keep] [--timeout SECONDS]
 Needs Docker with the images of images/build.sh, and .cache/bin/helm (make k8s-tools).
@@ -280,6 +281,7 @@ def main() -> int:
         pods.wait_ready(f"{PREFIX}-stream", template["readinessProbe"], options.timeout)
         ok = run_tests(pods, objects, keep=True) == 0
         ok = run_e2e(objects) == 0 and ok
+        ok = run_models(pods, objects) == 0 and ok
         ok = check_lake_owners(objects) == 0 and ok
     finally:
         if not options.keep:
@@ -343,15 +345,7 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
             "QUESTLOG_E2E_TRINO_PASSWORD": base64.b64decode(
                 secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]
             ).decode(),
-            "QUESTLOG_E2E_TRINO_PORT": str(
-                next(
-                    p["port"]
-                    for o in objects
-                    if o["kind"] == "Service" and o["metadata"]["name"] == f"{RELEASE}-trino"
-                    for p in o["spec"]["ports"]
-                    if p["name"] == "https"
-                )
-            ),
+            "QUESTLOG_E2E_TRINO_PORT": str(trino_https_port(objects)),
             "QUESTLOG_E2E_TRINO_CA_FILE": str(ca),
         }
     log("end-to-end test of the local stack (tests/e2e/test_pipeline.py) against the containers")
@@ -385,6 +379,62 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
     )
     log(f"end-to-end test: {'PASSED' if done.returncode == 0 else 'FAILED'}")
     return done.returncode
+
+
+def run_models(pods: Pods, objects: list[dict[str, Any]]) -> int:
+    """One run of the models CronJob's pod (dbt build as the chart's writer, over HTTPS when Trino is
+    locked) over what the end-to-end test landed; then the marts hold its players, read as an analyst."""
+    cronjob = next(
+        (o for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"] == f"{RELEASE}-models"), None
+    )
+    if cronjob is None:
+        return 0
+    spec = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    name = f"{PREFIX}-models"
+    docker("rm", "--force", name, check=False)
+    done = pods.run(name, f"{RELEASE}-models-smoke", spec, spec["containers"][0], detach=False)
+    summary = [line for line in done.stdout.splitlines() if "Done. PASS=" in line][-1:]
+    log(f"models CronJob (dbt build): {'PASSED' if done.returncode == 0 else 'FAILED'} {summary}")
+    if done.returncode:
+        print(done.stdout[-6000:] + done.stderr[-2000:], file=sys.stderr)
+        return 1
+    secrets = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "Secret"}
+    script = ["import requests, trino", "s = requests.Session()", "s.trust_env = False"]
+    if f"{RELEASE}-trino-credentials" in secrets:  # locked: HTTPS, the helm tests' read-only user
+        reader = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"].endswith("-trino"))
+        user = next(e["value"] for e in reader["spec"]["containers"][0]["env"] if e["name"] == "TEST_TRINO_USER")
+        password = base64.b64decode(secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]).decode()
+        ca = base64.b64decode(secrets[f"{RELEASE}-trino-tls"]["ca.crt"]).decode()
+        script += [
+            f"open('/tmp/ca.crt', 'w').write({ca!r})",
+            "s.verify = '/tmp/ca.crt'",
+            f"auth = trino.auth.BasicAuthentication({user!r}, {password!r})",
+            f"conn = trino.dbapi.connect(host='127.0.0.1', port={trino_https_port(objects)}, user={user!r},"
+            " auth=auth, http_scheme='https', http_session=s)",
+        ]
+    else:
+        script += ["conn = trino.dbapi.connect(host='127.0.0.1', port=8080, user='smoke', http_session=s)"]
+    script += [
+        "cur = conn.cursor()",
+        "cur.execute('SELECT (SELECT count(*) FROM lake.marts.sessions), (SELECT sum(dau) FROM lake.marts.kpi_daily)')",
+        "print(*cur.fetchall()[0])",
+    ]
+    done = docker("exec", NET, "python3", "-c", "\n".join(script), check=False)
+    counts = done.stdout.split()
+    ok = done.returncode == 0 and len(counts) == 2 and all(c.isdigit() and int(c) > 0 for c in counts)
+    log(f"marts after the models run: {'PASSED' if ok else 'FAILED'} sessions, dau: {counts or done.stderr[-300:]}")
+    return 0 if ok else 1
+
+
+def trino_https_port(objects: list[dict[str, Any]]) -> int:
+    """The HTTPS port of the Service <release>-trino."""
+    return next(
+        p["port"]
+        for o in objects
+        if o["kind"] == "Service" and o["metadata"]["name"] == f"{RELEASE}-trino"
+        for p in o["spec"]["ports"]
+        if p["name"] == "https"
+    )
 
 
 def check_lake_owners(objects: list[dict[str, Any]]) -> int:

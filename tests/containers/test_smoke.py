@@ -1,5 +1,6 @@
 """The container smoke test: build every image with no registry, run the chart's pods as containers, and
-pass the chart's helm tests, the ab load Job and the local stack's end-to-end pipeline test against them.
+pass the chart's helm tests, the ab load Job, the local stack's end-to-end pipeline test and a run of the
+models CronJob against them.
 
 It starts Debian's Docker engine when none answers (stack/bin/docker-engine; `make down` stops it again).
 The build and the run are logged to test-artifacts/containers/ (each container's own log is kept in
@@ -50,3 +51,5 @@ def test_images_build_offline_and_run_the_pipeline_as_containers():
     assert " passed, 0 failed" in output, tail(output)
     assert "helm test ql-test-pipeline: PASSED" in output, tail(output)
     assert "end-to-end test: PASSED" in output, tail(output)
+    assert "models CronJob (dbt build): PASSED" in output, tail(output)
+    assert "marts after the models run: PASSED" in output, tail(output)

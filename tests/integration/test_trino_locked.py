@@ -12,11 +12,13 @@ JVM with the chart's coordinator heap (1,536 MiB).
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -237,3 +239,53 @@ def test_table_procedures_of_any_user_cannot_remove_recent_snapshots_or_files(lo
         sql = f"ALTER TABLE lake.game.{tables[0]} EXECUTE {procedure}(retention_threshold => '1s')"
         with pytest.raises(trino.exceptions.TrinoUserError, match="minimum retention"):
             locked.run("analyst", sql)
+
+
+def test_the_models_cronjob_builds_the_marts_as_the_pipeline_user(locked: LockedTrino, tmp_path: Path) -> None:
+    """The chart's models CronJob, its command and environment as rendered: `dbt build` logs in as a
+    writer over HTTPS (trusting only the release's CA) and builds and tests every model in lake.marts,
+    which the read-only user can then read. Only the addresses and paths are mapped onto this machine."""
+    cronjob = by_kind(rendered("default")[1], "CronJob")[f"{RELEASE}-models"]
+    container = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    # this machine's CA bundle variables stay: the wrapper must make dbt trust the release's CA only
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("QUESTLOG_", "DBT_"))}
+    env |= {e["name"]: e["value"] for e in container["env"]}  # no secret in env: the password is a file
+    user = env["QUESTLOG_MODELS_TRINO_USER"]
+    assert env["QUESTLOG_MODELS_TARGET"] == "cluster" and user == "pipeline"
+    assert env["QUESTLOG_MODELS_TRINO_PASSWORD_FILE"] == "/etc/questlog/trino-credentials/password"
+    assert env["QUESTLOG_MODELS_TRINO_CA_FILE"] == "/etc/questlog/trino-tls/ca.crt"
+    password = tmp_path / "password"
+    password.write_text(locked.passwords[user])
+    env |= {
+        "QUESTLOG_MODELS_TRINO_HOST": "127.0.0.1",
+        "QUESTLOG_MODELS_TRINO_PORT": str(locked.https),
+        "QUESTLOG_MODELS_TRINO_PASSWORD_FILE": str(password),
+        "QUESTLOG_MODELS_TRINO_CA_FILE": str(locked.ca),
+        # no player has this prefix: the models and their tests run in full over an empty scope, so the
+        # local stack's marts of other players are rebuilt as they are, not extended
+        "QUESTLOG_MODELS_USER_PREFIX": f"locked-{uuid.uuid4().hex[:8]}-",
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "HOME": str(tmp_path),
+        # the image's python3 is this environment's (models-dbt runs `python3 -m dbt.cli.main`)
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}",
+    }
+    # the image's entrypoint wrapper as the CronJob runs it, on the project as the image holds it
+    wrapper = {
+        "models-dbt": str(ROOT / "images" / "models" / "models-dbt"),
+        "/opt/questlog/models": str(ROOT / "models"),
+    }
+    command = [wrapper.get(c, c) for c in container["command"]]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"].split(".")[0] + ":" + r["status"] for r in results}
+    assert statuses == {"model:success", "test:pass"}, statuses
+    built = sorted(r["unique_id"].rsplit(".", 1)[1] for r in results if r["unique_id"].startswith("model."))
+    assert {"sessions", "player_daily", "kpi_daily", "retention", "revenue_daily"} <= set(built)
+    # readable by the analysts; empty, as the scope holds no player
+    assert locked.run("analyst", "SELECT count(*) FROM lake.marts.kpi_daily") == [[0]]
+    # the writers own lake.marts, not lake.game nor any other schema
+    # (Trino checks emptiness before access on DROP SCHEMA; changing the owner is harmless if it went through)
+    assert "Access Denied" in locked.denied("pipeline", "ALTER SCHEMA lake.game SET AUTHORIZATION USER pipeline")
+    assert "Access Denied" in locked.denied("analyst", "DROP TABLE lake.marts.kpi_daily")

@@ -56,3 +56,11 @@ def test_every_setting_is_documented():
     text = "\n".join(p.read_text() for p in docs if "charts" not in p.parts)
     missing = sorted(n for n in read_variables() if n not in text and not FAMILIES.match(n))
     assert missing == [], "document these in the README (Configure) or the component's docs"
+
+
+def test_every_variable_of_the_dbt_project_is_documented_in_models_md():
+    files = [ROOT / "models" / "profiles.yml", ROOT / "models" / "dbt_project.yml"]
+    names = {n for p in files for n in re.findall(r"env_var\('([A-Z][A-Z0-9_]*)'", p.read_text())}
+    assert {"QUESTLOG_MODELS_TARGET", "DBT_ENV_SECRET_TRINO_PASSWORD", "QUESTLOG_MODELS_USER_PREFIX"} <= names
+    text = (ROOT / "docs" / "models.md").read_text()
+    assert sorted(n for n in names if f"`{n}`" not in text) == []
