@@ -3,41 +3,42 @@
 -- iap_cents_by_currency maps each currency paid in that day to the cents paid (ISO 4217 code -> cents).
 -- Incremental: rebuilds every day of the players with newly landed events (delete+insert on user_id).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id') }}
+{% set of_changed = 'user_id in (select user_id from changed)' %}
 
 with changed as ({{ changed_players(ref('stg_events')) }}),
 
 days as (
     select user_id, day, count(*) as events, max(landed_at) as last_landed_at
     from {{ ref('stg_events') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by user_id, day
 ),
 
 sessions as (
-    select user_id, cast(started_at at time zone 'UTC' as date) as day, count(*) as sessions, sum(duration_s) as session_s
+    select user_id, {{ utc_day('started_at') }} as day, count(*) as sessions, sum(duration_s) as session_s
     from {{ ref('sessions') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by 1, 2
 ),
 
 battles as (
     select user_id, day, count(*) as battles, count_if(outcome = 'won') as battles_won
     from {{ ref('stg_battles') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by 1, 2
 ),
 
 gold as (
     select user_id, day, sum(gold_cost) as gold_spent
     from {{ ref('stg_weapon_purchases') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by 1, 2
 ),
 
 iap_currency as (
     select user_id, day, currency, count(*) as purchases, sum(price_cents) as cents
     from {{ ref('stg_iap_purchases') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by 1, 2, 3
 ),
 
@@ -50,7 +51,7 @@ iap as (
 levels as (
     select user_id, day, count_if(status = 'complete') as levels_completed
     from {{ ref('stg_level_progress') }}
-    where user_id in (select user_id from changed)
+    where {{ of_changed }}
     group by 1, 2
 )
 

@@ -10,8 +10,8 @@ select
     event_id,
     event_type,
     user_id,
-    coalesce(derived_ts, event_ts) as derived_ts,
-    cast(coalesce(derived_ts, event_ts) at time zone 'UTC' as date) as day,
+    {{ event_time() }} as derived_ts,
+    {{ utc_day(event_time()) }} as day,
     session_id,
     platform,
     landed_at

@@ -5,7 +5,7 @@ with purchases as (
         event_id,
         user_id,
         session_id,
-        coalesce(derived_ts, event_ts) as derived_ts,
+        {{ event_time() }} as derived_ts,
         platform,
         product_id,
         price_cents,
@@ -14,7 +14,7 @@ with purchases as (
         store,
         landed_at,
         row_number() over (
-            partition by transaction_id order by coalesce(derived_ts, event_ts), event_id
+            partition by transaction_id order by {{ event_time() }}, event_id
         ) as copy
     from {{ source('game', 'iap_purchase') }}
     where {{ user_scope() }}
@@ -24,7 +24,7 @@ select
     user_id,
     session_id,
     derived_ts,
-    cast(derived_ts at time zone 'UTC' as date) as day,
+    {{ utc_day('derived_ts') }} as day,
     platform,
     product_id,
     price_cents,

@@ -1,11 +1,2 @@
 -- purchase_weapon events with the skew-corrected time and its UTC day.
-select
-    event_id,
-    user_id,
-    session_id,
-    coalesce(derived_ts, event_ts) as derived_ts,
-    cast(coalesce(derived_ts, event_ts) at time zone 'UTC' as date) as day,
-    weapon_type, gold_cost,
-    landed_at
-from {{ source('game', 'purchase_weapon') }}
-where {{ user_scope() }}
+{{ staged_events('purchase_weapon', ['weapon_type', 'gold_cost']) }}
