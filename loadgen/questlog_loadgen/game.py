@@ -138,6 +138,25 @@ def _event(player: Player, ids: _Ids, at: datetime, event_type: str, session_id:
     return Played(body, at)
 
 
+def _change(
+    player: Player, ids: _Ids, at: datetime, session_id: str | None, currency: str, amount: int, reason: str
+) -> Played:
+    """Move `amount` of a currency into (> 0) or out of (< 0) the player's balance: its currency_change."""
+    player.balances[currency] += amount
+    balance = player.balances[currency]
+    return _event(
+        player,
+        ids,
+        at,
+        "currency_change",
+        session_id,
+        currency_name=currency,
+        amount=amount,
+        reason=reason,
+        balance=balance,
+    )
+
+
 def _session(rng: random.Random, ids: _Ids, player: Player, started: datetime, n: int) -> Session:
     sid = f"{player.user_id}-s{n}" if player.sends_ids else None
     session = Session(player, sid, started)
@@ -161,43 +180,16 @@ def _session(rng: random.Random, ids: _Ids, player: Player, started: datetime, n
         if won:
             player.level += 1
             reward = 10 * level
-            player.balances["gold"] += reward
-            add(
-                _event(
-                    player,
-                    ids,
-                    at,
-                    "currency_change",
-                    sid,
-                    currency_name="gold",
-                    amount=reward,
-                    reason="quest_reward",
-                    balance=player.balances["gold"],
-                )
-            )
+            add(_change(player, ids, at, sid, "gold", reward, "quest_reward"))
         weapon, cost = rng.choice(list(WEAPONS.items()))
         if player.balances["gold"] >= cost and rng.random() < 0.4:
             at += timedelta(seconds=rng.randint(5, 60))
-            player.balances["gold"] -= cost
             add(_event(player, ids, at, "purchase_weapon", sid, weapon_type=weapon, gold_cost=cost))
-            add(
-                _event(
-                    player,
-                    ids,
-                    at,
-                    "currency_change",
-                    sid,
-                    currency_name="gold",
-                    amount=-cost,
-                    reason="weapon_purchase",
-                    balance=player.balances["gold"],
-                )
-            )
+            add(_change(player, ids, at, sid, "gold", -cost, "weapon_purchase"))
     if rng.random() < 0.12:
         at += timedelta(seconds=rng.randint(10, 120))
         price = rng.choice(CURRENCIES[player.currency])
         gems = price // 10
-        player.balances["gems"] += gems
         add(
             _event(
                 player,
@@ -212,19 +204,7 @@ def _session(rng: random.Random, ids: _Ids, player: Player, started: datetime, n
                 store=STORES[player.platform],
             )
         )
-        add(
-            _event(
-                player,
-                ids,
-                at,
-                "currency_change",
-                sid,
-                currency_name="gems",
-                amount=gems,
-                reason="iap",
-                balance=player.balances["gems"],
-            )
-        )
+        add(_change(player, ids, at, sid, "gems", gems, "iap"))
     at += timedelta(seconds=rng.randint(10, 200))
     session.duration_s = int((at - started).total_seconds())
     if sid:
