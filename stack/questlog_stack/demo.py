@@ -7,7 +7,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import trino
 from questlog_core.paths import repo_root
@@ -16,18 +18,41 @@ from questlog_loadgen import game
 from questlog_report.cli import main as write_report
 
 ROOT = repo_root()
+T = TypeVar("T")
+
+
+def _lake() -> trino.dbapi.Connection:
+    return trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-demo", catalog="lake", schema="game")
 
 
 def lake_counts(run_id: str) -> dict[str, int]:
     """Count the run's rows in each lake table."""
-    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-demo", catalog="lake", schema="game")
-    cur = conn.cursor()
-    counts = {}
-    for table in default_registry().event_tables:
-        cur.execute(f"SELECT count(*) FROM {table} WHERE user_id LIKE '{run_id}%'")
-        counts[table] = cur.fetchall()[0][0]
-    conn.close()
+    with _lake() as conn:
+        cur = conn.cursor()
+        counts = {}
+        for table in default_registry().event_tables:
+            cur.execute(f"SELECT count(*) FROM {table} WHERE user_id LIKE '{run_id}%'")
+            counts[table] = cur.fetchall()[0][0]
     return counts
+
+
+def game_count(run_id: str) -> int:
+    """Count the run's game events over every event table."""
+    with _lake() as conn:
+        cur = conn.cursor()
+        cur.execute(f"SELECT count(*) FROM all_events WHERE user_id LIKE '{run_id}-g%'")
+        return int(cur.fetchall()[0][0])
+
+
+def wait_for_lake(read: Callable[[], T], expected: T, timeout_s: float = 300.0) -> T:
+    """Poll the lake (`read`) until it returns `expected`, for at most timeout_s; return the last reading."""
+    deadline = time.monotonic() + timeout_s
+    got = read()
+    while got != expected and time.monotonic() < deadline:
+        print(f"  waiting for the lake: {got} of {expected}", flush=True)
+        time.sleep(3)
+        got = read()
+    return got
 
 
 def play_game(run_id: str, timeout_s: float = 300.0) -> tuple[int, int]:
@@ -37,28 +62,7 @@ def play_game(run_id: str, timeout_s: float = 300.0) -> tuple[int, int]:
     world = game.play(f"{run_id}-g", players=60, days=14, start=today - timedelta(days=16))
     game.deliver(world, world.deliveries, "http://127.0.0.1:5000")
     expected = len({e.body["event_id"] for d in world.deliveries for e in d.events})
-    conn = trino.dbapi.connect(host="127.0.0.1", port=8080, user="questlog-demo", catalog="lake", schema="game")
-    cur = conn.cursor()
-    deadline = time.monotonic() + timeout_s
-    while True:
-        cur.execute(f"SELECT count(*) FROM all_events WHERE user_id LIKE '{run_id}-g%'")
-        got = cur.fetchall()[0][0]
-        if got == expected or time.monotonic() > deadline:
-            conn.close()
-            return int(got), expected
-        print(f"  waiting for the lake: {got} of {expected} game events", flush=True)
-        time.sleep(3)
-
-
-def wait_for_lake(run_id: str, expected: dict[str, int], timeout_s: float = 300.0) -> dict[str, int]:
-    """Poll Trino until the run's acknowledged events are all in the lake (bounded)."""
-    deadline = time.monotonic() + timeout_s
-    counts = lake_counts(run_id)
-    while counts != expected and time.monotonic() < deadline:
-        print(f"  waiting for the lake: {counts} of {expected}", flush=True)
-        time.sleep(3)
-        counts = lake_counts(run_id)
-    return counts
+    return wait_for_lake(lambda: game_count(run_id), expected, timeout_s), expected
 
 
 def main() -> int:
@@ -79,7 +83,7 @@ def main() -> int:
     truth = json.loads(truth_path.read_text())
     expected = {t: truth["acknowledged"]["tables"][t]["events"] for t in default_registry().event_tables}
     print("3/6 waiting until the lake holds every acknowledged simulator event", flush=True)
-    sim_only = wait_for_lake(f"{run_id}-p", expected)
+    sim_only = wait_for_lake(lambda: lake_counts(f"{run_id}-p"), expected)
     if sim_only != expected:
         print(f"questlog: the lake holds {sim_only}, the API acknowledged {expected}", file=sys.stderr)
         return 1
