@@ -65,6 +65,7 @@ class Session:
     events: list[Played] = field(default_factory=list)
     duration_s: int = 0
     late: bool = False  # sent in a later delivery (an offline session flushed on the next launch)
+    relogged: list[Played] = field(default_factory=list)  # its purchases re-logged under a new event_id
 
 
 @dataclass
@@ -271,11 +272,12 @@ def play(prefix: str, players: int, days: int, start: date, seed: int = 14) -> W
     # Retries: the same events again (a lost response), and purchases re-logged under a new event_id.
     everything = [e for s in sessions for e in s.events]
     retries = rng.sample(everything, k=max(1, len(everything) // 50))
-    relogged = [
-        Played({**e.body, "event_id": ids.uuid()}, e.at)
-        for e in everything
-        if e.body["event_type"] == "iap_purchase" and rng.random() < 0.5
-    ]
+    relogged = []
+    for session in sessions:
+        for e in session.events:
+            if e.body["event_type"] == "iap_purchase" and rng.random() < 0.5:
+                session.relogged.append(Played({**e.body, "event_id": ids.uuid()}, e.at))
+                relogged.append(session.relogged[-1])
     by_player: dict[str, list[Played]] = {}
     for e in retries + relogged:
         by_player.setdefault(e.body["user_id"], []).append(e)

@@ -40,16 +40,15 @@ def _day(player: Player, e: Played) -> date:
 def sessions(world: World) -> dict[tuple[str, str], dict[str, Any]]:
     """{(user_id, session_id): row} as the sessions mart must hold it (without the exact instants'
     latency): started_at, ended_at, duration_s, events, platform."""
-    events = landed(world)
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for player in world.players:
         mine = [s for s in world.sessions if s.player is player]
         auto = sorted((s for s in mine if s.session_id is None), key=lambda s: s.started)
         names = {id(s): f"auto-{n}" for n, s in enumerate(auto, 1)}
         for session in mine:
-            ids = {e.body["event_id"] for e in session.events}
-            # Re-logged purchases (a new event_id, same session, same time) are events of the session too.
-            members = [e for p, e in events if p is player and (e.body["event_id"] in ids or _same_moment(e, session))]
+            # Every event is delivered at least once, so all land; re-logged purchases (a new event_id,
+            # same session, same time) are events of the session too.
+            members = session.events + session.relogged
             times = [expected_ts(player, e) for e in members]
             started, ended = min(times), max(times)
             duration = session.duration_s
@@ -61,14 +60,6 @@ def sessions(world: World) -> dict[tuple[str, str], dict[str, Any]]:
                 "platform": player.platform,
             }
     return out
-
-
-def _same_moment(e: Played, session: Any) -> bool:
-    first, last = session.events[0].at, session.events[-1].at
-    sid = e.body.get("session_id")
-    if sid is not None:
-        return sid == session.session_id and e.body["event_id"] not in {x.body["event_id"] for x in session.events}
-    return first <= e.at <= last and e.body["event_id"] not in {x.body["event_id"] for x in session.events}
 
 
 def purchases(world: World) -> list[tuple[Player, Played]]:
