@@ -334,17 +334,14 @@ def run_e2e(objects: list[dict[str, Any]]) -> int:
             "QUESTLOG_E2E_KAFKA_SASL_USERNAME": "api",
             "QUESTLOG_E2E_KAFKA_SASL_PASSWORD": base64.b64decode(kafka["data"]["api-password"]).decode(),
         }
-    secrets = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "Secret"}
-    if f"{RELEASE}-trino-credentials" in secrets:  # the chart locks Trino: HTTPS, a read-only user
-        reader = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"].endswith("-trino"))
-        user = next(e["value"] for e in reader["spec"]["containers"][0]["env"] if e["name"] == "TEST_TRINO_USER")
+    reader = trino_reader(objects)
+    if reader:  # the chart locks Trino: HTTPS, a read-only user
+        user, password, ca_pem = reader
         ca = WORK / "trino-ca.crt"
-        ca.write_bytes(base64.b64decode(secrets[f"{RELEASE}-trino-tls"]["ca.crt"]))
+        ca.write_text(ca_pem)
         env |= {
             "QUESTLOG_E2E_TRINO_USER": user,
-            "QUESTLOG_E2E_TRINO_PASSWORD": base64.b64decode(
-                secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]
-            ).decode(),
+            "QUESTLOG_E2E_TRINO_PASSWORD": password,
             "QUESTLOG_E2E_TRINO_PORT": str(trino_https_port(objects)),
             "QUESTLOG_E2E_TRINO_CA_FILE": str(ca),
         }
@@ -398,13 +395,10 @@ def run_models(pods: Pods, objects: list[dict[str, Any]]) -> int:
     if done.returncode:
         print(done.stdout[-6000:] + done.stderr[-2000:], file=sys.stderr)
         return 1
-    secrets = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "Secret"}
     script = ["import requests, trino", "s = requests.Session()", "s.trust_env = False"]
-    if f"{RELEASE}-trino-credentials" in secrets:  # locked: HTTPS, the helm tests' read-only user
-        reader = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"].endswith("-trino"))
-        user = next(e["value"] for e in reader["spec"]["containers"][0]["env"] if e["name"] == "TEST_TRINO_USER")
-        password = base64.b64decode(secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]).decode()
-        ca = base64.b64decode(secrets[f"{RELEASE}-trino-tls"]["ca.crt"]).decode()
+    reader = trino_reader(objects)
+    if reader:  # locked: HTTPS, the helm tests' read-only user
+        user, password, ca = reader
         script += [
             f"open('/tmp/ca.crt', 'w').write({ca!r})",
             "s.verify = '/tmp/ca.crt'",
@@ -424,6 +418,19 @@ def run_models(pods: Pods, objects: list[dict[str, Any]]) -> int:
     ok = done.returncode == 0 and len(counts) == 2 and all(c.isdigit() and int(c) > 0 for c in counts)
     log(f"marts after the models run: {'PASSED' if ok else 'FAILED'} sessions, dau: {counts or done.stderr[-300:]}")
     return 0 if ok else 1
+
+
+def trino_reader(objects: list[dict[str, Any]]) -> tuple[str, str, str] | None:
+    """(user, password, CA certificate PEM) of the helm tests' read-only Trino user when the chart
+    locks Trino; None when Trino is open."""
+    secrets = {o["metadata"]["name"]: o["data"] for o in objects if o["kind"] == "Secret"}
+    if f"{RELEASE}-trino-credentials" not in secrets:
+        return None
+    test = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"].endswith("-trino"))
+    user = next(e["value"] for e in test["spec"]["containers"][0]["env"] if e["name"] == "TEST_TRINO_USER")
+    password = base64.b64decode(secrets[f"{RELEASE}-trino-credentials"][f"{user}-password"]).decode()
+    ca = base64.b64decode(secrets[f"{RELEASE}-trino-tls"]["ca.crt"]).decode()
+    return user, password, ca
 
 
 def trino_https_port(objects: list[dict[str, Any]]) -> int:
