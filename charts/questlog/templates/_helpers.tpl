@@ -86,14 +86,7 @@ spec:
           readOnly: true
         {{- end }}
         {{- include "questlog.kafkaCredentialsMount" $ctx | nindent 8 }}
-        {{- if $trinoLocked }}
-        - name: trino-credentials
-          mountPath: /etc/questlog/trino-credentials
-          readOnly: true
-        - name: trino-tls
-          mountPath: /etc/questlog/trino-tls
-          readOnly: true
-        {{- end }}
+        {{- include "questlog.trinoClientMounts" $ctx | nindent 8 }}
   volumes:
     - name: tests
       configMap:
@@ -109,18 +102,6 @@ spec:
     {{- end }}
     {{- include "questlog.kafkaCredentialsVolume" (list $ctx "api") | nindent 4 }}
     {{- if $trinoLocked }}
-    - name: trino-credentials
-      secret:
-        secretName: {{ include "questlog.trinoSecret" $ctx }}
-        defaultMode: 0440
-        items:
-          - key: {{ include "questlog.trinoTestUser" $ctx }}-password
-            path: password
-    - name: trino-tls
-      secret:
-        secretName: {{ include "questlog.trinoTlsSecret" $ctx }}
-        defaultMode: 0440
-        items:
-          - {key: ca.crt, path: ca.crt}
+    {{- include "questlog.trinoClientVolumes" (list $ctx (include "questlog.trinoTestUser" $ctx)) | nindent 4 }}
     {{- end }}
 {{- end -}}

@@ -148,6 +148,41 @@ http://{{ include "questlog.endpoint" (list . "trino" "trino") }}
 {{- first ((.Values.global.trinoAuth | default dict).readOnlyUsers | default list) | default "" | required "global.trinoAuth.readOnlyUsers needs at least one user (the helm tests log in as the first)" -}}
 {{- end -}}
 
+{{/*
+Volumes of a client of the locked Trino (empty when Trino is open): one user's password (file
+`password`) and the release's CA (`ca.crt`). Usage: include "questlog.trinoClientVolumes" (list $ "pipeline")
+*/}}
+{{- define "questlog.trinoClientVolumes" -}}
+{{- $ctx := index . 0 -}}
+{{- if include "questlog.trinoAuth" $ctx }}
+- name: trino-credentials
+  secret:
+    secretName: {{ include "questlog.trinoSecret" $ctx }}
+    defaultMode: 0440
+    items:
+      - key: {{ index . 1 }}-password
+        path: password
+- name: trino-tls
+  secret:
+    secretName: {{ include "questlog.trinoTlsSecret" $ctx }}
+    defaultMode: 0440
+    items:
+      - {key: ca.crt, path: ca.crt}
+{{- end }}
+{{- end -}}
+
+{{/* Their mounts (read-only): /etc/questlog/trino-credentials/password and /etc/questlog/trino-tls/ca.crt. */}}
+{{- define "questlog.trinoClientMounts" -}}
+{{- if include "questlog.trinoAuth" . }}
+- name: trino-credentials
+  mountPath: /etc/questlog/trino-credentials
+  readOnly: true
+- name: trino-tls
+  mountPath: /etc/questlog/trino-tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
 {{/* true when HDFS checks permissions (global.hdfsPermissions.enabled), else empty. */}}
 {{- define "questlog.hdfsPermissions" -}}
 {{- if (.Values.global.hdfsPermissions | default dict).enabled -}}true{{- end -}}
