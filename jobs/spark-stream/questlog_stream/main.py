@@ -7,6 +7,8 @@ import logging
 import signal
 import sys
 import threading
+from collections import deque
+from typing import Any
 
 from questlog_core.registry import BAD_EVENTS_TABLE, default_registry
 
@@ -72,7 +74,7 @@ def run(settings: Settings) -> int:
     )
     lanes = Lanes(int(settings.slow_lag_minutes * 60), int(settings.backlog_minutes * 60), layout.bootstrap_until_ms)
     query = (
-        lake_rows(deduplicate(with_lanes(routed, lanes), ttl_ms), writer.tables())
+        lake_rows(with_lanes(deduplicate(routed, ttl_ms), lanes), writer.tables())
         .writeStream.queryName("questlog-stream")
         .foreachBatch(writer)
         .option("checkpointLocation", settings.checkpoint)
@@ -96,10 +98,15 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     last_batch = None
+    # The last 100 progress reports, kept here: query.recentProgress would fetch all of them over py4j
+    # every 2 s, CPU the batches need.
+    recent: deque[Any] = deque(maxlen=100)
     while query.isActive and not stopping.is_set():
         query.awaitTermination(2)
         last = query.lastProgress
-        summary = progress.summarize(last, "running", query.recentProgress)
+        if last and (not recent or recent[-1].get("batchId") != last.get("batchId")):
+            recent.append(last)
+        summary = progress.summarize(last, "running", list(recent))
         progress.write(settings.progress_file, summary)
         if last and last.get("batchId") != last_batch and last.get("numInputRows"):
             last_batch = last.get("batchId")
@@ -117,6 +124,7 @@ def run(settings: Settings) -> int:
                             "lag",
                         )
                     }
+                    | {"phases_ms": last.get("durationMs")}
                 ),
             )
     if stopping.is_set():

@@ -82,6 +82,11 @@ def _uuid_from(*parts: SparkColumn) -> SparkColumn:
     return F.concat_ws("-", h.substr(1, 8), h.substr(9, 4), h.substr(13, 4), h.substr(17, 4), h.substr(21, 12))
 
 
+def _no_conflict() -> SparkColumn:
+    """`conflict`, set by the dedup operator on a copy whose event_id landed in another table first."""
+    return F.lit(None).cast("string").alias("conflict")
+
+
 def _record_id() -> SparkColumn:
     return _uuid_from(F.col("topic"), F.col("kafka_partition"), F.col("kafka_offset"))
 
@@ -190,6 +195,7 @@ def route_events(
         .otherwise(F.lit(None).cast(payload))
         .alias("e"),
         F.when(~usable, bad).alias("bad"),
+        _no_conflict(),
     )
 
 
@@ -236,6 +242,7 @@ def route_dead_letters(
         F.lit(None).cast("timestamp").alias("event_ts"),
         F.lit(None).cast(payload).alias("e"),
         bad.alias("bad"),
+        _no_conflict(),
     )
 
 
@@ -246,16 +253,19 @@ def lake_rows(deduped: DataFrame, tables: Iterable[str]) -> DataFrame:
 
 
 def with_lanes(routed: DataFrame, lanes: Lanes) -> DataFrame:
-    """Add `slow` (replay-identical: current_timestamp() is the batch time of the offset log) and `conflict`."""
+    """Add `slow` (replay-identical: current_timestamp() is the batch time of the offset log).
+
+    Applied after the dedup operator (which does not read `slow`): the batch time is a literal in the
+    generated code, and before the operator it would sit in the stage that parses and validates, whose
+    large generated class would then be compiled anew for every batch instead of once.
+    """
     now = F.current_timestamp()
     lagging = F.col("event_ts").isNotNull() & (
         F.col("event_ts") < F.col("received") - F.expr(f"INTERVAL {lanes.lag_s} SECONDS")
     )
     backlog = F.col("received") < now - F.expr(f"INTERVAL {lanes.backlog_s} SECONDS")
     bootstrap = now < F.timestamp_millis(F.lit(lanes.bootstrap_until_ms))
-    return routed.withColumn("slow", F.coalesce(lagging | backlog | bootstrap, F.lit(True))).withColumn(
-        "conflict", F.lit(None).cast("string")
-    )
+    return routed.withColumn("slow", F.coalesce(lagging | backlog | bootstrap, F.lit(True)))
 
 
 def table_rows(rows: DataFrame, table: str, columns: list[Column]) -> DataFrame:
