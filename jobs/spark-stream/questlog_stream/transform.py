@@ -17,7 +17,15 @@ from pyspark.sql.types import StructType
 from questlog_core.columns import BAD_EVENTS_TABLE, Column
 from questlog_core.registry import BAD_EVENT, Registry
 
-from questlog_stream.validate import TimeLimits, first_problem, schema_problem, time_problem
+from questlog_stream.validate import (
+    TimeLimits,
+    field_checks,
+    first_problem,
+    missing_checks,
+    schema_problem,
+    time_problem,
+    unknown_problem,
+)
 
 # Our API writes times as RFC 3339 UTC with microseconds; offsets are accepted too.
 JSON_OPTIONS = {"timestampFormat": "yyyy-MM-dd'T'HH:mm:ss[.SSSSSS]XXX", "mode": "PERMISSIVE"}
@@ -57,14 +65,31 @@ def event_problem(registry: Registry, limits: TimeLimits) -> SparkColumn:
     """Return why a decoded `events` record is unusable, or null: the same rules as the API's."""
     e, raw = F.col("e"), F.col("raw")
     envelope = registry.envelope
-    per_type = F.lit(None).cast("string")
+    # Per type, the checks are those of schema_problem over envelope + type: missing fields (envelope's,
+    # then the type's), field limits (envelope's, then the type's), unknown fields. The envelope's parts
+    # are the same for every type, so they are built once and the per-type choices hold only the type's
+    # own parts: the expression stays small, and Spark plans it in every micro-batch.
+    missing_own = F.lit(None).cast("string")
+    fields_own = F.lit(None).cast("string")
     for event_type in reversed(registry.event_types):
         schema = registry.latest(event_type)
-        properties = {**envelope.properties, **schema.properties}
-        required = [*envelope.required, *(r for r in schema.required if r not in envelope.required)]
-        per_type = F.when(e["event_type"] == event_type, schema_problem(e, raw, properties, required)).otherwise(
-            per_type
+        shared = set(schema.properties) & set(envelope.properties)
+        if shared:
+            raise ValueError(f"{event_type} redefines envelope fields: {', '.join(sorted(shared))}")
+        is_type = e["event_type"] == event_type
+        required = [r for r in schema.required if r not in envelope.required]
+        missing_own = F.when(is_type, first_problem(missing_checks(e, required))).otherwise(missing_own)
+        own = F.coalesce(
+            first_problem(c for name, spec in schema.properties.items() for c in field_checks(e, name, spec)),
+            unknown_problem(raw, {**envelope.properties, **schema.properties}),
         )
+        fields_own = F.when(is_type, own).otherwise(fields_own)
+    per_type = F.coalesce(
+        first_problem(missing_checks(e, envelope.required)),
+        missing_own,
+        first_problem(c for name, spec in envelope.properties.items() for c in field_checks(e, name, spec)),
+        fields_own,
+    )
     basic = first_problem(
         [
             (F.expr("try_parse_json(raw)").isNull(), "record is not valid JSON"),

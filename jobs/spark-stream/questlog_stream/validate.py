@@ -84,13 +84,21 @@ def schema_problem(
     required: Iterable[str],
 ) -> SparkColumn:
     """Return why a parsed record breaks one schema (required, limits, unknown fields), or null."""
-    checks: list[tuple[SparkColumn, str]] = [(e[n].isNull(), f"missing or invalid field: {n}") for n in required]
-    for name, spec in properties.items():
-        checks.extend(field_checks(e, name, spec))
-    extra = unknown_field(raw, properties)
-    checks.append((extra.isNotNull(), "unknown field"))
-    reason = first_problem(checks)
-    return F.when(reason == "unknown field", F.concat(F.lit("unknown field: "), extra)).otherwise(reason)
+    return F.coalesce(
+        first_problem(missing_checks(e, required)),
+        first_problem(c for name, spec in properties.items() for c in field_checks(e, name, spec)),
+        unknown_problem(raw, properties),
+    )
+
+
+def missing_checks(e: SparkColumn, required: Iterable[str]) -> list[tuple[SparkColumn, str]]:
+    """Return (violated, reason) pairs for required fields that are absent or did not parse as their type."""
+    return [(e[n].isNull(), f"missing or invalid field: {n}") for n in required]
+
+
+def unknown_problem(raw: SparkColumn, allowed: Iterable[str]) -> SparkColumn:
+    """Return 'unknown field: <name>' for the first top-level key of `raw` not in `allowed`, else null."""
+    return F.concat(F.lit("unknown field: "), unknown_field(raw, allowed))
 
 
 def time_problem(
