@@ -71,7 +71,8 @@ public final class Dedup {
         copies.add(rows.next());
       }
       copies.sort((a, b) -> Long.compare(a.getLong(order), b.getLong(order)));
-      String first = seen.exists() ? seen.get() : null;
+      // get() is null for a key never seen or expired (exists() is get() != null: one RocksDB read, not two).
+      String first = seen.get();
       List<Row> out = new ArrayList<>(1);
       for (Row r : copies) {
         String t = r.getString(table);
