@@ -335,3 +335,18 @@ def test_every_field_the_envelope_requires_is_checked(spark):
         "stream: missing or invalid field: schema_version",
         "schema_version",
     )
+
+
+def test_writer_releases_the_checkpointed_batch(spark: SparkSession) -> None:
+    """The writer's local checkpoint of a batch is held in the block manager and gone after release()."""
+    from questlog_stream.sink import release
+
+    def cached_blocks() -> int:
+        return sum(info.numCachedPartitions() for info in spark.sparkContext._jsc.sc().getRDDStorageInfo())
+
+    before = cached_blocks()
+    batch = spark.range(1000).repartition(3).localCheckpoint(eager=True)
+    assert cached_blocks() >= before + 3
+    assert batch.count() == 1000
+    release(batch)
+    assert cached_blocks() == before
