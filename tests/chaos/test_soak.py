@@ -33,6 +33,8 @@ CEILING_MIB = {
     "trino": 2048 + 2 * NON_HEAP_MIB,
     "api": 256,  # gunicorn master + 2 workers, no heap limit: measured 110-120 MiB
     "stream": 1024 + 1024,  # driver heap + the Python driver and Spark's off-heap memory
+    # QUESTLOG_STREAM_MAINTENANCE_DRIVER_MEMORY (768m) + the same allowance as the stream's driver
+    "stream-maintenance": 768 + 1024,
 }
 
 
