@@ -19,8 +19,8 @@ from questlog_core.registry import BAD_EVENT, Registry
 
 from questlog_stream.validate import (
     TimeLimits,
-    field_checks,
     first_problem,
+    limit_checks,
     missing_checks,
     schema_problem,
     time_problem,
@@ -80,14 +80,14 @@ def event_problem(registry: Registry, limits: TimeLimits) -> SparkColumn:
         required = [r for r in schema.required if r not in envelope.required]
         missing_own = F.when(is_type, first_problem(missing_checks(e, required))).otherwise(missing_own)
         own = F.coalesce(
-            first_problem(c for name, spec in schema.properties.items() for c in field_checks(e, name, spec)),
+            first_problem(limit_checks(e, schema.properties)),
             unknown_problem(raw, {**envelope.properties, **schema.properties}),
         )
         fields_own = F.when(is_type, own).otherwise(fields_own)
     per_type = F.coalesce(
         first_problem(missing_checks(e, envelope.required)),
         missing_own,
-        first_problem(c for name, spec in envelope.properties.items() for c in field_checks(e, name, spec)),
+        first_problem(limit_checks(e, envelope.properties)),
         fields_own,
     )
     basic = first_problem(

@@ -86,9 +86,14 @@ def schema_problem(
     """Return why a parsed record breaks one schema (required, limits, unknown fields), or null."""
     return F.coalesce(
         first_problem(missing_checks(e, required)),
-        first_problem(c for name, spec in properties.items() for c in field_checks(e, name, spec)),
+        first_problem(limit_checks(e, properties)),
         unknown_problem(raw, properties),
     )
+
+
+def limit_checks(e: SparkColumn, properties: dict[str, dict[str, Any]]) -> list[tuple[SparkColumn, str]]:
+    """Return (violated, reason) pairs for every property's limits, in the schema's order."""
+    return [c for name, spec in properties.items() for c in field_checks(e, name, spec)]
 
 
 def missing_checks(e: SparkColumn, required: Iterable[str]) -> list[tuple[SparkColumn, str]]:
