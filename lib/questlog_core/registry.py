@@ -136,7 +136,18 @@ class Registry:
         registry = cls(ordered)
         registry._check_evolution()
         registry._check_routing()
+        registry._check_envelope_fields()
         return registry
+
+    def _check_envelope_fields(self) -> None:
+        # An event's columns are the envelope's plus its type's: a type may not take an envelope field,
+        # whose meaning and limits every consumer (API, stream, lake, models) shares.
+        shared_with = set(self.envelope.properties)
+        for name in self.event_types:
+            for version in self.versions[name]:
+                shared = ", ".join(sorted(shared_with & set(version.properties)))
+                if shared:
+                    raise SchemaError(f"{name} {version.version} redefines envelope fields: {shared}")
 
     def _check_routing(self) -> None:
         # A table or route names one event type for good: data already landed must stay where it is.

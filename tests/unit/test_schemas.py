@@ -89,6 +89,16 @@ def test_property_without_description_is_refused(tmp_path):
         Registry.load(root)
 
 
+def test_event_type_redefining_an_envelope_field_is_refused(tmp_path):
+    root = _copy_schemas(tmp_path)
+    path = root / VENDOR / "enter_battle" / "1-0-0.json"
+    doc = json.loads(path.read_text())
+    doc["properties"]["user_id"] = {"type": "string", "maxLength": 8, "description": "A narrower user id."}
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SchemaError, match="enter_battle 1-0-0 redefines envelope fields: user_id"):
+        Registry.load(root)
+
+
 @pytest.mark.parametrize(
     ("text", "iso"),
     [

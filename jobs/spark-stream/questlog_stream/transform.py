@@ -73,9 +73,6 @@ def event_problem(registry: Registry, limits: TimeLimits) -> SparkColumn:
     fields_own = F.lit(None).cast("string")
     for event_type in reversed(registry.event_types):
         schema = registry.latest(event_type)
-        shared = set(schema.properties) & set(envelope.properties)
-        if shared:
-            raise ValueError(f"{event_type} redefines envelope fields: {', '.join(sorted(shared))}")
         is_type = e["event_type"] == event_type
         required = [r for r in schema.required if r not in envelope.required]
         missing_own = F.when(is_type, first_problem(missing_checks(e, required))).otherwise(missing_own)
