@@ -97,19 +97,18 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    last_batch = None
     # The last 100 progress reports, kept here: query.recentProgress would fetch all of them over py4j
     # every 2 s, CPU the batches need.
     recent: deque[Any] = deque(maxlen=100)
     while query.isActive and not stopping.is_set():
         query.awaitTermination(2)
         last = query.lastProgress
-        if last and (not recent or recent[-1].get("batchId") != last.get("batchId")):
-            recent.append(last)
+        new = last if last is not None and (not recent or recent[-1].get("batchId") != last.get("batchId")) else None
+        if new is not None:
+            recent.append(new)
         summary = progress.summarize(last, "running", list(recent))
         progress.write(settings.progress_file, summary)
-        if last and last.get("batchId") != last_batch and last.get("numInputRows"):
-            last_batch = last.get("batchId")
+        if new is not None and new.get("numInputRows"):
             log.info(
                 "progress %s",
                 json.dumps(
@@ -124,7 +123,7 @@ def run(settings: Settings) -> int:
                             "lag",
                         )
                     }
-                    | {"phases_ms": last.get("durationMs")}
+                    | {"phases_ms": new.get("durationMs")}
                 ),
             )
     if stopping.is_set():
