@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from questlog_api import metrics
-from questlog_api.auth import HEADER, key_matches
+from questlog_api.auth import HEADER, key_matches, presented_key
 from questlog_api.errors import ApiError, RateLimited, Unauthorized
 from questlog_api.events import HOST_PROBLEM, HOST_SENT, host_problem
 from questlog_api.ingest import Ingestor
@@ -112,7 +112,7 @@ def create_app(
         g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
         if request.path in OPEN_PATHS:
             return
-        key = request.headers.get(HEADER)
+        key = presented_key(request.headers, request.authorization)
         authorised = not settings.auth_enabled or key_matches(key, settings.api_keys)
         if limiter is not None:
             # A client is its API key when it has a valid one, else its address: requests with a
@@ -129,7 +129,7 @@ def create_app(
                     wait,
                 )
         if not authorised:
-            raise Unauthorized(f"missing or invalid {HEADER} header")
+            raise Unauthorized(f"missing or invalid {HEADER} header (or write key as the HTTP basic auth user)")
 
     @app.after_request
     def _finish(response: Response) -> Response:

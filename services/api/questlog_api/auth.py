@@ -1,12 +1,23 @@
-"""Optional API-key check (header X-Api-Key), constant-time, revealing nothing about the keys."""
+"""Optional API-key check (header X-Api-Key, or an SDK's write key as the user of HTTP basic auth),
+constant-time, revealing nothing about the keys."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections.abc import Sequence
+from typing import Any
 
 HEADER = "X-Api-Key"
+
+
+def presented_key(headers: Any, authorization: Any) -> str | None:
+    """The key a request presents: X-Api-Key, else the user of HTTP basic auth (Segment-spec SDKs send
+    their write key that way, with an empty password)."""
+    key = headers.get(HEADER)
+    if key is None and authorization is not None and authorization.type == "basic":
+        key = authorization.username or None
+    return key  # type: ignore[no-any-return]
 
 
 def _digest(key: str) -> bytes:

@@ -19,7 +19,8 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """Return the JSON body of the error response."""
-        return {"error": self.code, "message": self.message, **self.extra}
+        # `code` repeats `error` for Segment-style SDKs (RudderStack's reads `code` and `message`).
+        return {"error": self.code, "code": self.code, "message": self.message, **self.extra}
 
 
 class Unauthorized(ApiError):

@@ -33,6 +33,8 @@ class Outcome:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    # Input kept as dead letters because questlog does not store its kind (Segment identify, page, ...).
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 TRUNCATED = "…[truncated]"
@@ -187,7 +189,11 @@ _VARIANT = "89ab"
 
 
 def enrich(
-    event: dict[str, Any], ctx: RequestContext, schema_version: str, received: str | None = None
+    event: dict[str, Any],
+    ctx: RequestContext,
+    schema_version: str,
+    received: str | None = None,
+    user_agent: str | None = None,
 ) -> dict[str, Any]:
     """Return the stored form of a valid event: ids and times normalised, server fields added."""
     # JSON Schema counts 10.0 and 1e5 as integers; the lake's bigint columns read only integer literals.
@@ -200,7 +206,7 @@ def enrich(
         record["sent_at"] = format_rfc3339(parse_rfc3339(event["sent_at"]))
     record["received_at"] = received
     record["host"] = ctx.host
-    record["user_agent"] = ctx.user_agent
+    record["user_agent"] = user_agent or ctx.user_agent
     record["schema_version"] = schema_version
     return record
 
@@ -222,4 +228,28 @@ def sort_events(events: list[Any], validator: EventValidator, ctx: RequestContex
                 )
             )
             outcome.rejected.append({"index": index, "field": rejection.field, "reason": rejection.reason})
+    return outcome
+
+
+def sort_mapped(items: list[Any], validator: EventValidator, ctx: RequestContext, raw_limit: int) -> Outcome:
+    """As sort_events, for input mapped from another wire format (questlog_api.segment.Mapped): an item
+    that could not be mapped is a dead letter of what was sent; one that could is validated as ours."""
+    outcome = Outcome()
+    received = format_rfc3339(ctx.received_at)
+    for index, item in enumerate(items):
+        event = item.event
+        rejection: Rejection | None = item.rejection or validator.check(event, ctx.received_at)
+        if rejection is None:
+            version = validator.versions[event["event_type"]]
+            record = enrich(event, ctx, version, received, item.user_agent)
+            outcome.records.append(record)
+            outcome.accepted.append({"index": index, "event_id": record["event_id"]})
+            continue
+        claimed = event if event is not None else (item.claims or {})
+        limits = validator.dead_letter_limits
+        outcome.dead_letters.append(
+            dead_letter(ctx, rejection.reason, item.message, raw_limit, limits, rejection.field, claimed)
+        )
+        answer = {"index": index, "field": rejection.field, "reason": rejection.reason}
+        (outcome.rejected if item.stored_type else outcome.skipped).append(answer)
     return outcome

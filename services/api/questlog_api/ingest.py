@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask import Request
 from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
 from questlog_core.validation import EventValidator
 
-from questlog_api import metrics
+from questlog_api import metrics, segment
 from questlog_api.errors import ApiError, KafkaUnavailable, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from questlog_api.events import (
     BodyError,
@@ -22,6 +23,7 @@ from questlog_api.events import (
     dead_letter,
     parse_json,
     sort_events,
+    sort_mapped,
     unpack,
 )
 from questlog_api.producer import DurableProducer, Record
@@ -30,6 +32,7 @@ from questlog_api.settings import Settings
 log = logging.getLogger(__name__)
 
 _JSON_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded", "")
+_ENCODINGS = ("identity", "gzip", "x-gzip")
 
 
 class Ingestor:
@@ -43,6 +46,7 @@ class Ingestor:
         # Limits of the server-set fields, from the envelope schema (the stream holds records to them).
         self.host_limit: int = envelope["host"]["maxLength"]
         self.user_agent_limit: int = envelope["user_agent"]["maxLength"]
+        self.platforms = segment.check_contract(validator.registry)
 
     def refuse(self, ctx: RequestContext, reason: str, field_name: str | None = None) -> None:
         """Record a request the API cannot take (a dead letter), then answer 400 naming why."""
@@ -50,7 +54,42 @@ class Ingestor:
         raise ApiError(reason, field=field_name)
 
     def read_body(self, request: Request, ctx: RequestContext) -> bytes:
-        """Read the body within the size limit, or refuse it (recording the refusal)."""
+        """Read the body within the size limit, or refuse it (recording the refusal); a gzip body
+        (Content-Encoding: gzip) is inflated, and the limit holds for what it inflates to."""
+        encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding not in _ENCODINGS:
+            reason = f"Content-Encoding {encoding!r} is not supported; send gzip or an uncompressed body"
+            self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+            raise UnsupportedMediaType(reason)
+        body = self._read_within_limit(request, ctx)
+        return body if encoding == "identity" else self._inflate(body, ctx)
+
+    def _inflate(self, body: bytes, ctx: RequestContext) -> bytes:
+        limit = self.settings.max_body_bytes
+        # Inflate at most limit + 1 bytes: a small bomb never gets to allocate what it would expand to.
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            out = inflater.decompress(body, limit + 1)
+            complete = inflater.eof and not inflater.unconsumed_tail
+        except zlib.error as exc:
+            reason = f"body is not valid gzip: {exc}"
+            self._deliver_dead_letters(
+                [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
+            )
+            raise ApiError(reason) from exc
+        if len(out) > limit:
+            reason = f"gzip body inflates to more than the limit of {limit} bytes"
+            self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+            raise PayloadTooLarge(reason, limit_bytes=limit)
+        if not complete or inflater.unused_data:
+            reason = "body is not valid gzip: " + ("data after its gzip stream" if complete else "truncated stream")
+            self._deliver_dead_letters(
+                [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
+            )
+            raise ApiError(reason)
+        return out
+
+    def _read_within_limit(self, request: Request, ctx: RequestContext) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.content_length
         if declared is not None and declared > limit:
@@ -84,8 +123,15 @@ class Ingestor:
         )
         raise UnsupportedMediaType(reason)
 
-    def parse(self, body: bytes, ctx: RequestContext, shape: Callable[[Any], list[Any]] | None = None) -> list[Any]:
-        """Parse a body into a list of candidate events, recording bodies that are not JSON."""
+    def parse(
+        self,
+        body: bytes,
+        ctx: RequestContext,
+        shape: Callable[[Any], list[Any]] | None = None,
+        redact: Callable[[bytes], bytes] | None = None,
+    ) -> list[Any]:
+        """Parse a body into a list of candidate events, recording bodies that are not JSON (after
+        `redact`, which hides secrets a client puts in the body)."""
         try:
             doc = parse_json(body) if body.strip() else None
             if shape is not None:
@@ -94,8 +140,9 @@ class Ingestor:
                 raise BodyError('body is empty; send a JSON event, an array or {"events": [...]}')
             return unpack(doc, self.settings.max_events)
         except BodyError as exc:
+            raw = redact(body) if redact is not None else body
             self._deliver_dead_letters(
-                [dead_letter(ctx, str(exc), body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
+                [dead_letter(ctx, str(exc), raw, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
             )
             if isinstance(exc, TooManyEvents):
                 raise PayloadTooLarge(str(exc), limit_events=self.settings.max_events) from exc
@@ -123,6 +170,38 @@ class Ingestor:
                 outcome.rejected[0]["reason"],
             )
         return body, 202 if outcome.accepted else 400
+
+    def ingest_segment(self, messages: list[Any], ctx: RequestContext) -> tuple[dict[str, Any], int]:
+        """Map Segment messages onto events, then as `ingest`. Answers 200 (SDKs count only 200 as
+        delivered, RudderStack's Python SDK exactly 200), 400 when no track message was usable."""
+        mapped = [segment.to_event(m, self.platforms, self.user_agent_limit) for m in messages]
+        outcome = sort_mapped(mapped, self.validator, ctx, self.settings.dlq_raw_bytes)
+        self._deliver(outcome)
+        for record in outcome.records:
+            metrics.EVENTS_ACCEPTED.labels(record["event_type"]).inc()
+        for bad in outcome.dead_letters:
+            metrics.EVENTS_REJECTED.labels(bad["event_type"] or "unknown").inc()
+        ok = bool(outcome.accepted) or not outcome.rejected
+        body: dict[str, Any] = {
+            "success": ok,
+            "accepted": outcome.accepted,
+            "rejected": outcome.rejected,
+            "skipped": outcome.skipped,
+            "accepted_count": len(outcome.accepted),
+            "rejected_count": len(outcome.rejected),
+            "skipped_count": len(outcome.skipped),
+        }
+        if not ok:
+            # RudderStack's SDK gives up on a 4xx only when the body has `code` and `message`.
+            body |= {"error": "invalid_messages", "code": "invalid_messages", "message": outcome.rejected[0]["reason"]}
+        if outcome.rejected:
+            log.info(
+                "rejected %d of %d Segment message(s): %s",
+                len(outcome.rejected),
+                len(messages),
+                outcome.rejected[0]["reason"],
+            )
+        return body, 200 if ok else 400
 
     def _records(self, outcome: Outcome) -> list[Record]:
         records: list[Record] = [(self.settings.topic, r["user_id"].encode(), orjson.dumps(r)) for r in outcome.records]

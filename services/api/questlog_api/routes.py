@@ -9,7 +9,7 @@ import orjson
 from flask import Blueprint, Response, current_app, g, request
 from questlog_core.validation import short_repr
 
-from questlog_api import metrics
+from questlog_api import metrics, segment
 from questlog_api.events import HOST_PROBLEM, HOST_SENT, BodyError, RequestContext, host_problem, server_text
 from questlog_api.ingest import Ingestor
 
@@ -71,6 +71,25 @@ def post_events() -> Response:
     body = ingestor.read_body(request, ctx)
     ingestor.check_content_type(request, body, ctx)
     return _answer(*ingestor.ingest(ingestor.parse(body, ctx), ctx))
+
+
+@bp.post("/v1/batch")
+def segment_batch() -> Response:
+    """Accept a Segment-spec batch (`{"batch": [...], "sentAt": ...}`): what analytics SDKs send."""
+    ingestor, ctx = _ingestor(), _context()
+    body = ingestor.read_body(request, ctx)
+    ingestor.check_content_type(request, body, ctx)
+    shape = segment.batch_shape(ingestor.settings.max_events)
+    return _answer(*ingestor.ingest_segment(ingestor.parse(body, ctx, shape, segment.redact), ctx))
+
+
+@bp.post("/v1/track")
+def segment_track() -> Response:
+    """Accept one Segment-spec track message."""
+    ingestor, ctx = _ingestor(), _context()
+    body = ingestor.read_body(request, ctx)
+    ingestor.check_content_type(request, body, ctx)
+    return _answer(*ingestor.ingest_segment(ingestor.parse(body, ctx, segment.track_shape, segment.redact), ctx))
 
 
 def seed_action(event_type: str) -> Response:
