@@ -8,6 +8,7 @@ import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -214,3 +215,9 @@ def test_mapping_is_checked_against_the_envelope_schema():
     shrunk = SimpleNamespace(envelope=SimpleNamespace(properties=envelope))
     with pytest.raises(segment.ContractError, match="app_version"):
         segment.check_contract(shrunk)  # type: ignore[arg-type]
+
+
+def test_docs_mapping_table_is_the_code():
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "sending-events.md").read_text()
+    for field, source in segment.FIELD_SOURCES.items():
+        assert f"| `{field}` | {source} |" in doc, field
