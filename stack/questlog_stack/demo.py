@@ -14,7 +14,7 @@ from typing import TypeVar
 import trino
 from questlog_core.paths import repo_root
 from questlog_core.registry import default_registry
-from questlog_loadgen import game
+from questlog_loadgen import game, sdk
 from questlog_report.cli import main as write_report
 
 ROOT = repo_root()
@@ -36,11 +36,11 @@ def lake_counts(run_id: str) -> dict[str, int]:
     return counts
 
 
-def game_count(run_id: str) -> int:
-    """Count the run's game events over every event table."""
+def game_count(prefix: str) -> int:
+    """Count the events of players whose user_id starts with `prefix` over every event table."""
     with _lake() as conn:
         cur = conn.cursor()
-        cur.execute(f"SELECT count(*) FROM all_events WHERE user_id LIKE '{run_id}-g%'")
+        cur.execute(f"SELECT count(*) FROM all_events WHERE user_id LIKE '{prefix}%'")
         return int(cur.fetchall()[0][0])
 
 
@@ -61,8 +61,18 @@ def play_game(run_id: str, timeout_s: float = 300.0) -> tuple[int, int]:
     today = datetime.now(UTC).date()
     world = game.play(f"{run_id}-g", players=60, days=14, start=today - timedelta(days=16))
     game.deliver(world, world.deliveries, "http://127.0.0.1:5000")
-    expected = len({e.body["event_id"] for d in world.deliveries for e in d.events})
-    return wait_for_lake(lambda: game_count(run_id), expected, timeout_s), expected
+    expected = sdk.world_events(world)
+    return wait_for_lake(lambda: game_count(f"{run_id}-g"), expected, timeout_s), expected
+
+
+def play_through_sdk(run_id: str, timeout_s: float = 300.0) -> tuple[int, int]:
+    """Play 3 days of a few more players and send them as a game client with Segment's Python SDK does
+    (POST /v1/batch); wait (bounded) until the lake holds them; return (in the lake, sent)."""
+    today = datetime.now(UTC).date()
+    world = game.play(f"{run_id}-s", players=12, days=3, start=today - timedelta(days=3))
+    sdk.deliver(world.deliveries, "http://127.0.0.1:5000")
+    expected = sdk.world_events(world)
+    return wait_for_lake(lambda: game_count(f"{run_id}-s"), expected, timeout_s), expected
 
 
 def main() -> int:
@@ -71,32 +81,38 @@ def main() -> int:
     run_id = "demo" + datetime.now(UTC).strftime("%m%d%H%M%S")
     truth_path = ROOT / "var" / "loadgen" / f"{run_id}-truth.json"
     python = sys.executable
-    print(f"1/6 simulating players (run {run_id})", flush=True)
+    print(f"1/7 simulating players (run {run_id})", flush=True)
     subprocess.run(
         [python, "-m", "questlog_loadgen.simulate", "--run-id", run_id, "--truth-path", str(truth_path)],
         check=True,
         cwd=ROOT,
     )
-    print("2/6 Apache Bench on the seed-style endpoints", flush=True)
+    print("2/7 Apache Bench on the seed-style endpoints", flush=True)
     env = {**os.environ, "AB_TOTAL": os.environ.get("AB_TOTAL", "400"), "AB_USER_PREFIX": f"{run_id}-ab"}
     subprocess.run([str(ROOT / "loadgen" / "ab-load.sh")], check=True, cwd=ROOT, env=env)
     truth = json.loads(truth_path.read_text())
     expected = {t: truth["acknowledged"]["tables"][t]["events"] for t in default_registry().event_tables}
-    print("3/6 waiting until the lake holds every acknowledged simulator event", flush=True)
+    print("3/7 waiting until the lake holds every acknowledged simulator event", flush=True)
     sim_only = wait_for_lake(lambda: lake_counts(f"{run_id}-p"), expected)
     if sim_only != expected:
         print(f"questlog: the lake holds {sim_only}, the API acknowledged {expected}", file=sys.stderr)
         return 1
     print(f"    lake matches the simulator's acknowledged events: {expected}")
-    print("4/6 playing 14 days of the game (sessions, purchases, economy, progression)", flush=True)
+    print("4/7 playing 14 days of the game (sessions, purchases, economy, progression)", flush=True)
     played, sent = play_game(run_id)
     if played != sent:
         print(f"questlog: the lake holds {played} of the {sent} game events the API accepted", file=sys.stderr)
         return 1
     print(f"    lake holds the run's {played} game events")
-    print("5/6 building the marts (make models)", flush=True)
+    print("5/7 more players through Segment's Python SDK (POST /v1/batch, the SDK's batching and retries)", flush=True)
+    played, sent = play_through_sdk(run_id)
+    if played != sent:
+        print(f"questlog: the lake holds {played} of the {sent} events sent through the SDK", file=sys.stderr)
+        return 1
+    print(f"    lake holds the {played} events sent through the SDK")
+    print("6/7 building the marts (make models)", flush=True)
     subprocess.run(["make", "--no-print-directory", "models"], check=True, cwd=ROOT)
-    print("6/6 writing the report", flush=True)
+    print("7/7 writing the report", flush=True)
     code = write_report(["--out", str(ROOT / "reports"), "--user-prefix", f"{run_id}-"])
     print(f"demo finished in {time.monotonic() - started:.0f} s; open {ROOT / 'reports' / 'report.html'}")
     return code

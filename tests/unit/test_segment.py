@@ -221,3 +221,27 @@ def test_docs_mapping_table_is_the_code():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "sending-events.md").read_text()
     for field, source in segment.FIELD_SOURCES.items():
         assert f"| `{field}` | {source} |" in doc, field
+
+
+def test_loadgen_sdk_messages_map_back_onto_the_played_events():
+    from questlog_loadgen import game, sdk
+
+    world = game.play("rt-", players=6, days=2, start=NOW.date() - timedelta(days=2))
+    platforms = segment.check_contract(default_registry())
+    checked = 0
+    for delivery in world.deliveries:
+        for played in delivery.events:
+            kw = sdk.message(played)
+            message = {
+                "type": "track",
+                "userId": kw["user_id"],
+                "event": kw["event"],
+                "properties": kw["properties"],
+                "context": kw["context"],
+                "timestamp": kw["timestamp"].isoformat(),
+                "messageId": kw["message_id"],
+            }
+            # Through the SDK a device keeps true time: event_ts is when it was played.
+            assert segment.to_event(message, platforms, 512).event == played.body | {"event_ts": message["timestamp"]}
+            checked += 1
+    assert checked > 100
