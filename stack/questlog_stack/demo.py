@@ -98,18 +98,21 @@ def main() -> int:
         print(f"questlog: the lake holds {sim_only}, the API acknowledged {expected}", file=sys.stderr)
         return 1
     print(f"    lake matches the simulator's acknowledged events: {expected}")
-    print("4/7 playing 14 days of the game (sessions, purchases, economy, progression)", flush=True)
-    played, sent = play_game(run_id)
-    if played != sent:
-        print(f"questlog: the lake holds {played} of the {sent} game events the API accepted", file=sys.stderr)
-        return 1
-    print(f"    lake holds the run's {played} game events")
-    print("5/7 more players through Segment's Python SDK (POST /v1/batch, the SDK's batching and retries)", flush=True)
-    played, sent = play_through_sdk(run_id)
-    if played != sent:
-        print(f"questlog: the lake holds {played} of the {sent} events sent through the SDK", file=sys.stderr)
-        return 1
-    print(f"    lake holds the {played} events sent through the SDK")
+    steps = [
+        ("4/7 playing 14 days of the game (sessions, purchases, economy, progression)", play_game, "game events"),
+        (
+            "5/7 more players through Segment's Python SDK (POST /v1/batch, the SDK's batching and retries)",
+            play_through_sdk,
+            "events sent through the SDK",
+        ),
+    ]
+    for title, play, what in steps:
+        print(title, flush=True)
+        played, sent = play(run_id)
+        if played != sent:
+            print(f"questlog: the lake holds {played} of the {sent} {what} the API accepted", file=sys.stderr)
+            return 1
+        print(f"    lake holds the run's {played} {what}")
     print("6/7 building the marts (make models)", flush=True)
     subprocess.run(["make", "--no-print-directory", "models"], check=True, cwd=ROOT)
     print("7/7 writing the report", flush=True)

@@ -27,7 +27,7 @@ def test_make_demo_lands_what_was_acknowledged_and_writes_the_report():
     assert "lake matches the simulator's acknowledged events" in out
     assert re.search(r"lake holds the run's \d+ game events", out), out[-2000:]
     assert "Completed successfully" in out, "make models did not pass its tests"
-    assert re.search(r"lake holds the \d+ events sent through the SDK", out), out[-2000:]
+    assert re.search(r"lake holds the run's \d+ events sent through the SDK", out), out[-2000:]
     for step in ("1/7", "2/7", "3/7", "4/7", "5/7", "6/7", "7/7"):
         assert step in out, f"step {step} missing:\n{out[-2000:]}"
     for name in ("report.html", "report.md"):

@@ -151,24 +151,14 @@ class Ingestor:
     def ingest(self, events: list[Any], ctx: RequestContext) -> tuple[dict[str, Any], int]:
         """Validate, deliver and build the per-event response body and status."""
         outcome = sort_events(events, self.validator, ctx, self.settings.dlq_raw_bytes)
-        self._deliver(outcome)
-        for record in outcome.records:
-            metrics.EVENTS_ACCEPTED.labels(record["event_type"]).inc()
-        for bad in outcome.dead_letters:
-            metrics.EVENTS_REJECTED.labels(bad["event_type"] or "unknown").inc()
+        self._deliver_counted(outcome)
         body = {
             "accepted": outcome.accepted,
             "rejected": outcome.rejected,
             "accepted_count": len(outcome.accepted),
             "rejected_count": len(outcome.rejected),
         }
-        if outcome.rejected:
-            log.info(
-                "rejected %d of %d event(s): %s",
-                len(outcome.rejected),
-                len(events),
-                outcome.rejected[0]["reason"],
-            )
+        _log_rejected(outcome, len(events), "event(s)")
         return body, 202 if outcome.accepted else 400
 
     def ingest_segment(self, messages: list[Any], ctx: RequestContext) -> tuple[dict[str, Any], int]:
@@ -176,11 +166,7 @@ class Ingestor:
         delivered, RudderStack's Python SDK exactly 200), 400 when no track message was usable."""
         mapped = [segment.to_event(m, self.platforms, self.user_agent_limit) for m in messages]
         outcome = sort_mapped(mapped, self.validator, ctx, self.settings.dlq_raw_bytes)
-        self._deliver(outcome)
-        for record in outcome.records:
-            metrics.EVENTS_ACCEPTED.labels(record["event_type"]).inc()
-        for bad in outcome.dead_letters:
-            metrics.EVENTS_REJECTED.labels(bad["event_type"] or "unknown").inc()
+        self._deliver_counted(outcome)
         ok = bool(outcome.accepted) or not outcome.rejected
         body: dict[str, Any] = {
             "success": ok,
@@ -194,14 +180,15 @@ class Ingestor:
         if not ok:
             # RudderStack's SDK gives up on a 4xx only when the body has `code` and `message`.
             body |= {"error": "invalid_messages", "code": "invalid_messages", "message": outcome.rejected[0]["reason"]}
-        if outcome.rejected:
-            log.info(
-                "rejected %d of %d Segment message(s): %s",
-                len(outcome.rejected),
-                len(messages),
-                outcome.rejected[0]["reason"],
-            )
+        _log_rejected(outcome, len(messages), "Segment message(s)")
         return body, 200 if ok else 400
+
+    def _deliver_counted(self, outcome: Outcome) -> None:
+        self._deliver(outcome)
+        for record in outcome.records:
+            metrics.EVENTS_ACCEPTED.labels(record["event_type"]).inc()
+        for bad in outcome.dead_letters:
+            metrics.EVENTS_REJECTED.labels(bad["event_type"] or "unknown").inc()
 
     def _records(self, outcome: Outcome) -> list[Record]:
         records: list[Record] = [(self.settings.topic, r["user_id"].encode(), orjson.dumps(r)) for r in outcome.records]
@@ -231,3 +218,8 @@ class Ingestor:
     def _deliver_dead_letters(self, dead_letters: list[dict[str, Any]]) -> None:
         metrics.EVENTS_REJECTED.labels("unknown").inc(len(dead_letters))
         self._deliver(Outcome(dead_letters=dead_letters))
+
+
+def _log_rejected(outcome: Outcome, total: int, what: str) -> None:
+    if outcome.rejected:
+        log.info("rejected %d of %d %s: %s", len(outcome.rejected), total, what, outcome.rejected[0]["reason"])
