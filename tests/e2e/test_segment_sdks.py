@@ -164,10 +164,14 @@ def test_api_restart_while_an_sdk_flushes_loses_and_doubles_nothing(trino_cursor
     paths = Paths.from_env()
     api = by_name(paths)["api"]
 
+    window: list[datetime] = []
+
     def restart() -> None:
         time.sleep(2)
+        window.append(datetime.now(UTC))
         supervisor.stop(paths, api)
         supervisor.start(paths, api)
+        window.append(datetime.now(UTC))
 
     restarter = threading.Thread(target=restart)
     restarter.start()
@@ -177,3 +181,11 @@ def test_api_restart_while_an_sdk_flushes_loses_and_doubles_nothing(trino_cursor
         restarter.join()
     assert errors == []
     assert_lake_matches(trino_cursor, run, messages, expected)
+    # The SDK was sending before the API stopped and went on after it was back (the restart fell inside).
+    stopped, started = (w.strftime("%Y-%m-%d %H:%M:%S.%f") for w in window)
+    around = query(
+        trino_cursor,
+        f"SELECT count_if(received_at < TIMESTAMP '{stopped} UTC'), count_if(received_at > TIMESTAMP '{started} UTC') "
+        f"FROM all_events WHERE user_id LIKE '{run}-p%'",
+    )
+    assert around[0][0] > 0 and around[0][1] > 0, (around, window)
