@@ -24,10 +24,22 @@ def test_requests_without_a_valid_key_are_401_and_not_recorded(keyed_api: ApiSer
     wrong = [None, "", KEYS[0][:-1], KEYS[0] + "x", KEYS[0].upper(), f"{KEYS[0]},{KEYS[1]}", "ünï", KEYS[0] + " x"]
     for key in wrong:
         headers = {} if key is None else {"X-Api-Key": key.encode("utf-8")}
-        for path, body in [("/v1/events", WEAPON), ("/join_a_guild", {"guild_name": "g"})]:
-            response = requests.post(f"{keyed_api.url}{path}", json=body, headers=headers, timeout=30)
-            assert response.status_code == 401, (key, path, response.text)
-            assert response.json() == {"error": "unauthorized", "message": "missing or invalid X-Api-Key header"}
+        track = {"type": "track", "event": "join_guild", "userId": "u", "properties": {"guild_name": "g"}}
+        for path, body in [
+            ("/v1/events", WEAPON),
+            ("/join_a_guild", {"guild_name": "g"}),
+            ("/v1/batch", {"batch": [track]}),
+        ]:
+            # As X-Api-Key, and as an SDK's write key (the user of HTTP basic auth).
+            auth = None if key is None else (key.encode("utf-8"), b"")
+            for sent in ({"headers": headers}, {"auth": auth}):
+                response = requests.post(f"{keyed_api.url}{path}", json=body, timeout=30, **sent)
+                assert response.status_code == 401, (key, path, response.text)
+                assert response.json() == {
+                    "error": "unauthorized",
+                    "code": "unauthorized",
+                    "message": "missing or invalid X-Api-Key header (or write key as the HTTP basic auth user)",
+                }
         assert requests.get(f"{keyed_api.url}/", headers=headers, timeout=30).status_code == 401
         # Garbage from an unauthenticated client is refused before it is read: no dead letter either.
         assert requests.post(f"{keyed_api.url}/v1/events", data=b"\xff", headers=headers, timeout=30).status_code == 401
@@ -38,7 +50,10 @@ def test_requests_without_a_valid_key_are_401_and_not_recorded(keyed_api: ApiSer
     for key in KEYS:
         response = requests.post(f"{keyed_api.url}/v1/events", json=WEAPON, headers={"X-Api-Key": key}, timeout=30)
         assert response.status_code == 202, response.text
-    assert len(keyed_api.events(2)) == 2
+    track = {"type": "track", "event": "join_guild", "userId": "u", "properties": {"guild_name": "g"}}
+    response = requests.post(f"{keyed_api.url}/v1/batch", json={"batch": [track]}, auth=(KEYS[1], ""), timeout=30)
+    assert response.status_code == 200, response.text
+    assert len(keyed_api.events(3)) == 3
     metrics = requests.get(f"{keyed_api.url}/metrics", timeout=30).text
     assert 'questlog_api_requests_total{endpoint="/v1/events",status="401"}' in metrics
 
