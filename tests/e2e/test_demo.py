@@ -36,7 +36,7 @@ def test_make_demo_lands_what_was_acknowledged_and_writes_the_report():
     # The findings the demo printed (scoped to its run) are the ones in the written report.
     markdown = (ROOT / "reports" / "report.md").read_text()
     written = re.findall(r"^\*\*Finding:\*\* (.+)$", markdown, flags=re.M)
-    printed = [line for line in out.split("6/6", 1)[1].splitlines() if line.startswith("- ")]
+    printed = [line for line in out.split("7/7", 1)[1].splitlines() if line.startswith("- ")]
     assert len(written) >= 8 and len(written) == len(printed), (written, printed)
     for finding, line in zip(written, printed, strict=True):
         # report.md carries the finding through render.md_text (Markdown-inert: escaped)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from questlog_core.paths import repo_root
 from questlog_core.registry import default_registry
 from questlog_stack import supervisor
 from questlog_stack.paths import Paths
@@ -27,7 +28,7 @@ from questlog_stack.services import by_name
 from tests.e2e.conftest import API, EXTERNAL, wait_for
 from tests.integration.conftest import query
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "sdk" / "node"
+NODE_DIR = repo_root() / "tests" / "sdk" / "node"
 WRITE_KEY = "questlog-e2e"
 # One valid properties object per lake event type (a new type must be added here: the test checks).
 VALID = {

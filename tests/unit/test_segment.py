@@ -8,13 +8,13 @@ import gzip
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from questlog_api import segment
 from questlog_api.app import create_app
 from questlog_api.settings import Settings
+from questlog_core.paths import repo_root
 from questlog_core.registry import default_registry
 
 from tests.unit.fakes import FakeProducer
@@ -218,7 +218,7 @@ def test_mapping_is_checked_against_the_envelope_schema():
 
 
 def test_docs_mapping_table_is_the_code():
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "sending-events.md").read_text()
+    doc = (repo_root() / "docs" / "sending-events.md").read_text()
     for field, source in segment.FIELD_SOURCES.items():
         assert f"| `{field}` | {source} |" in doc, field
 
