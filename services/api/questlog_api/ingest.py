@@ -50,7 +50,7 @@ class Ingestor:
 
     def refuse(self, ctx: RequestContext, reason: str, field_name: str | None = None) -> None:
         """Record a request the API cannot take (a dead letter), then answer 400 naming why."""
-        self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits, field_name)])
+        self._record(ctx, reason, field_name=field_name)
         raise ApiError(reason, field=field_name)
 
     def read_body(self, request: Request, ctx: RequestContext) -> bytes:
@@ -59,7 +59,7 @@ class Ingestor:
         encoding = (request.headers.get("Content-Encoding") or "identity").strip().lower()
         if encoding not in _ENCODINGS:
             reason = f"Content-Encoding {encoding!r} is not supported; send gzip or an uncompressed body"
-            self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+            self._record(ctx, reason)
             raise UnsupportedMediaType(reason)
         body = self._read_within_limit(request, ctx)
         return body if encoding == "identity" else self._inflate(body, ctx)
@@ -73,19 +73,15 @@ class Ingestor:
             complete = inflater.eof and not inflater.unconsumed_tail
         except zlib.error as exc:
             reason = f"body is not valid gzip: {exc}"
-            self._deliver_dead_letters(
-                [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
-            )
+            self._record(ctx, reason, body)
             raise ApiError(reason) from exc
         if len(out) > limit:
             reason = f"gzip body inflates to more than the limit of {limit} bytes"
-            self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+            self._record(ctx, reason)
             raise PayloadTooLarge(reason, limit_bytes=limit)
         if not complete or inflater.unused_data:
             reason = "body is not valid gzip: " + ("data after its gzip stream" if complete else "truncated stream")
-            self._deliver_dead_letters(
-                [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
-            )
+            self._record(ctx, reason, body)
             raise ApiError(reason)
         return out
 
@@ -99,17 +95,17 @@ class Ingestor:
                 body = request.stream.read(limit + 1)
             except (InvalidChunkSize, ChunkMissingTerminator) as exc:  # a client error, not a timeout
                 reason = f"malformed chunked body: {exc}"
-                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+                self._record(ctx, reason)
                 raise ApiError(reason) from exc
             except OSError as exc:  # the worker's read deadline passed (slow client) or the client left
                 reason = f"body not received in time: {exc}"
-                self._deliver_dead_letters([dead_letter(ctx, reason, b"", 256, self.validator.dead_letter_limits)])
+                self._record(ctx, reason)
                 raise RequestTimeout(reason) from exc
             if len(body) <= limit:
                 return body
         size = declared if declared is not None else f"more than {limit}"
         reason = f"body of {size} bytes exceeds the limit of {limit} bytes"
-        self._deliver_dead_letters([dead_letter(ctx, reason, body, 256, self.validator.dead_letter_limits)])
+        self._record(ctx, reason, body, raw_limit=256)
         raise PayloadTooLarge(reason, limit_bytes=limit)
 
     def check_content_type(self, request: Request, body: bytes, ctx: RequestContext) -> None:
@@ -118,9 +114,7 @@ class Ingestor:
         if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
             return
         reason = f"Content-Type {mimetype!r} is not supported; send application/json"
-        self._deliver_dead_letters(
-            [dead_letter(ctx, reason, body, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
-        )
+        self._record(ctx, reason, body)
         raise UnsupportedMediaType(reason)
 
     def parse(
@@ -141,9 +135,7 @@ class Ingestor:
             return unpack(doc, self.settings.max_events)
         except BodyError as exc:
             raw = redact(body) if redact is not None else body
-            self._deliver_dead_letters(
-                [dead_letter(ctx, str(exc), raw, self.settings.dlq_raw_bytes, self.validator.dead_letter_limits)]
-            )
+            self._record(ctx, str(exc), raw)
             if isinstance(exc, TooManyEvents):
                 raise PayloadTooLarge(str(exc), limit_events=self.settings.max_events) from exc
             raise ApiError(str(exc)) from exc
@@ -213,6 +205,20 @@ class Ingestor:
             accepted=delivered,
             failed=refused,
             rejected=outcome.rejected,
+        )
+
+    def _record(
+        self,
+        ctx: RequestContext,
+        reason: str,
+        raw: Any = b"",
+        raw_limit: int | None = None,
+        field_name: str | None = None,
+    ) -> None:
+        """Record refused input as one dead letter, `raw` cut to raw_limit (default: the DLQ's raw size)."""
+        limit = self.settings.dlq_raw_bytes if raw_limit is None else raw_limit
+        self._deliver_dead_letters(
+            [dead_letter(ctx, reason, raw, limit, self.validator.dead_letter_limits, field_name)]
         )
 
     def _deliver_dead_letters(self, dead_letters: list[dict[str, Any]]) -> None:
