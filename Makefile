@@ -10,7 +10,7 @@ PY := .venv/bin/python
 STACK := $(PY) -m questlog_stack
 PYTEST_ARGS ?=
 
-.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos soak watch lint generate models models-docs report demo logs
+.PHONY: help setup up down status restart clean distclean test test-unit test-integration test-security chaos soak watch lint generate models models-docs erase report demo logs
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,6 +78,11 @@ models: ## Build the game analytics marts (lake.marts) from the lake with dbt: m
 
 models-docs: ## Generate the models' documentation site (open var/models/target/index.html)
 	$(DBT) docs generate $(DBT_DIRS) $(DBT_ARGS)
+
+erase: ## Erase one player from the whole lake and wait until done: make erase USER=<user_id>
+	@if [ "$(origin USER)" != "command line" ] || [ -z "$(USER)" ]; then \
+		echo "questlog: say whose data to erase: make erase USER=<user_id>" >&2; exit 2; fi
+	$(PY) -m questlog_stack.erase "$(USER)"
 
 report: ## Write the analytics report (reports/report.html and .md) from the lake
 	$(PY) -m questlog_report --out reports

@@ -27,6 +27,7 @@ def _select(paths: Paths, names: list[str]) -> list[Service]:
 
 def up(paths: Paths, names: list[str]) -> int:
     """Start what is not running, in order, waiting for each to be healthy."""
+    bootstrap.create_secrets(paths.var)
     for service in _select(paths, names):
         was = supervisor.read_pid(paths, service.name)
         print(f"{service.name:<19} {'running' if was else 'starting'}...", end=" ", flush=True)

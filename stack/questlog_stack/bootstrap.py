@@ -3,10 +3,39 @@
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+from pathlib import Path
+
+from questlog_core.erasure import TOPIC as ERASURES
+from questlog_core.erasure import TOPIC_CONFIG as ERASURES_CONFIG
 
 log = logging.getLogger(__name__)
 
-TOPICS = {"events": 3, "events.dlq": 3}
+TOPICS = {"events": 3, "events.dlq": 3, ERASURES: 1}
+TOPIC_CONFIGS = {ERASURES: ERASURES_CONFIG}
+# Secrets the local stack generates on its first `make up` (mode 0600), read by the API and the stream.
+SECRETS = ("admin-key", "privacy-key")
+
+
+def create_secrets(var: Path) -> list[str]:
+    """Write the missing secrets under var/secrets (random, 0600); return the ones created."""
+    folder = var / "secrets"
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    created = []
+    for name in SECRETS:
+        path = folder / name
+        if path.exists():
+            continue
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        created.append(name)
+        log.info("created %s", path)
+    return created
+
+
 WAREHOUSE = "hdfs://127.0.0.1:8020/warehouse"
 CATALOG, SCHEMA = "lake", "game"
 # The schema the game analytics models (models/, `make models`) build their tables in.
@@ -21,7 +50,7 @@ def create_topics(bootstrap: str = "127.0.0.1:9092", topics: dict[str, int] | No
     wanted = topics or TOPICS
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [
-        NewTopic(t, num_partitions=n, replication_factor=1, config={"min.insync.replicas": "1"})
+        NewTopic(t, num_partitions=n, replication_factor=1, config=TOPIC_CONFIGS.get(t, {"min.insync.replicas": "1"}))
         for t, n in wanted.items()
         if t not in existing
     ]

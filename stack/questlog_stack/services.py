@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,13 @@ def services(paths: Paths) -> list[Service]:
             health.api,
             start_timeout_s=60.0,
             stop_timeout_s=40.0,
+            env={
+                name: os.environ.get(name) or str(paths.var / "secrets" / secret)
+                for name, secret in (
+                    ("QUESTLOG_API_PRIVACY_KEY_FILE", "privacy-key"),
+                    ("QUESTLOG_API_ADMIN_KEYS_FILE", "admin-key"),
+                )
+            },
         ),
         Service(
             "stream",

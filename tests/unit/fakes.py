@@ -40,3 +40,25 @@ class FakeProducer:
 
     def values(self, topic: str) -> list[dict]:
         return [orjson.loads(v) for t, _k, v in self.sent if t == topic]
+
+
+class FakeErasures:
+    """In-memory stand-in for questlog_api.erasures.Erasures (the real one runs in tests/e2e/test_erasure.py)."""
+
+    def __init__(self, erased: Sequence[str] = ()) -> None:
+        from questlog_core.erasure import Erasure, erasure_id
+
+        self._make = lambda user: Erasure(erasure_id("h-" + user), "h-" + user, user_id=user)
+        self.book = {user: self._make(user) for user in erased}
+
+    def any(self) -> bool:
+        return bool(self.book)
+
+    def erased(self, user_id: object) -> bool:
+        return user_id in self.book
+
+    def request(self, user_id: str):
+        return self.book.setdefault(user_id, self._make(user_id))
+
+    def get(self, erasure: str):
+        return next((e for e in self.book.values() if e.erasure_id == erasure), None)

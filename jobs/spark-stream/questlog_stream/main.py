@@ -17,6 +17,7 @@ from questlog_stream.dedup import deduplicate
 from questlog_stream.schema import dead_letter_payload, event_payload
 from questlog_stream.settings import Settings
 from questlog_stream.sink import LakeWriter
+from questlog_stream.suppress import Suppressor
 from questlog_stream.tables import ensure_table, holds_rows
 from questlog_stream.transform import Lanes, decode, lake_rows, route_dead_letters, route_events, with_lanes
 from questlog_stream.validate import TimeLimits
@@ -40,7 +41,8 @@ def run(settings: Settings) -> int:
         return 2
     spark = session.build(settings)
     spark.sparkContext.setLogLevel("WARN")
-    writer = LakeWriter(settings, registry)
+    suppressor = Suppressor(settings)
+    writer = LakeWriter(settings, registry, suppressor)
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {settings.catalog}.{settings.namespace}")
     for table, columns in writer.tables().items():
         ensure_table(spark, settings.table(table), columns, registry.partition_column(table))
@@ -102,6 +104,7 @@ def run(settings: Settings) -> int:
     recent: deque[Any] = deque(maxlen=100)
     while query.isActive and not stopping.is_set():
         query.awaitTermination(2)
+        suppressor.idle()
         last = query.lastProgress
         new = last if last is not None and (not recent or recent[-1].get("batchId") != last.get("batchId")) else None
         if new is not None:

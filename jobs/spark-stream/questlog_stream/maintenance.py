@@ -1,5 +1,7 @@
 """Table maintenance as its own process (service `stream-maintenance`): the stream never pauses for it.
 
+On every pass it first erases the players whose erasure the stream has acknowledged (erasure.py).
+
 Every QUESTLOG_STREAM_COMPACT_EVERY_SECONDS, table by table: compact the small files of closed hours and
 expire old snapshots; every QUESTLOG_STREAM_MANIFESTS_EVERY_SECONDS rewrite manifests; every
 QUESTLOG_STREAM_ORPHANS_EVERY_SECONDS remove files no snapshot references (left by killed writers).
@@ -18,9 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import SparkSession
+from questlog_core.erasure import ErasureError
 from questlog_core.registry import default_registry
 
 from questlog_stream import progress, session
+from questlog_stream.erasure import ErasureProcessor
 from questlog_stream.settings import Settings
 from questlog_stream.sink import LakeWriter
 
@@ -74,8 +78,11 @@ def remove_orphans(spark: SparkSession, settings: Settings, table: str, now: dat
 class Maintainer:
     """The loop: each kind of work on its own period, table after table, stoppable between steps."""
 
-    def __init__(self, spark: SparkSession, settings: Settings, tables: list[str]) -> None:
+    def __init__(
+        self, spark: SparkSession, settings: Settings, tables: list[str], erasures: ErasureProcessor | None = None
+    ) -> None:
         self.spark, self.settings, self.tables = spark, settings, tables
+        self.erasures = erasures
         self.stopping = threading.Event()
         self.last: dict[str, float] = {"compact": 0.0, "manifests": time.monotonic(), "orphans": time.monotonic()}
         self.report: dict[str, Any] = {"state": "running", "runs": 0, "tables": {}}
@@ -88,8 +95,17 @@ class Maintainer:
         return True
 
     def run_once(self) -> None:
-        """Do whatever is due, table by table."""
+        """Do whatever is due, table by table; player erasures first, on every pass."""
         s = self.settings
+        if self.erasures is not None:
+            try:
+                done = self.erasures.run_once()
+            except ErasureError as exc:
+                log.warning("erasure log: %s", exc)
+                done = None
+            if done is not None:
+                self.report["erasures"] = {**done, "at": datetime.now(UTC).isoformat()}
+                self.write_progress()
         work = [
             ("compact", self.due("compact", s.compact_every_seconds)),
             ("manifests", self.due("manifests", s.manifests_every_seconds)),
@@ -149,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         streaming=False,
     )
     spark.sparkContext.setLogLevel("WARN")
-    maintainer = Maintainer(spark, settings, list(LakeWriter(settings, default_registry()).tables()))
+    tables = list(LakeWriter(settings, default_registry()).tables())
+    maintainer = Maintainer(spark, settings, tables, ErasureProcessor(spark, settings))
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping after the current step", signum)

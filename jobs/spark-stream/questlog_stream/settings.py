@@ -70,6 +70,15 @@ class Settings:
     fault_hold_seconds: float = setting(0.0, minimum=0)
     fault_hold_after_appends_seconds: float = setting(0.0, minimum=0)
     progress_file: str = "var/run/stream.progress.json"
+    # Player erasure: the log of requests (a compacted topic) and the secret key of the user hash.
+    erasures_topic: str = "erasures"
+    privacy_key_file: str = "var/secrets/privacy-key"
+    # The erasure processor (in stream-maintenance): how long a done erasure keeps the raw id (the raw
+    # topics' retention, so the stream can still recognise the player's records in them), and the age
+    # past which files no snapshot references are deleted during an erasure (a writer still running
+    # may own younger ones; the stream's own are covered by its acknowledgement).
+    erasure_keep_id_hours: float = 170.0
+    erasure_orphan_age_minutes: float = 60.0
     # local[N] on one machine; "submit" leaves the master to spark-submit (e.g. under spark-operator).
     master: str = "local[2]"
     driver_memory: str = "1g"
@@ -98,6 +107,13 @@ class Settings:
                 f"{PREFIX}SLOW_LAG_MINUTES + {PREFIX}BACKLOG_MINUTES must not exceed {PREFIX}STATE_TTL_MINUTES "
                 "(a resend that is neither slow nor in the state would escape dedup)"
             )
+
+    def librdkafka_config(self) -> dict[str, str]:
+        """Properties of a confluent-kafka (librdkafka) client of the same cluster (the erasure log)."""
+        try:
+            return {"bootstrap.servers": self.bootstrap_servers, **read_files(self.kafka, PREFIX)}
+        except KafkaConfigError as exc:
+            raise SettingsError(str(exc)) from exc
 
     def kafka_options(self) -> dict[str, str]:
         """Options of Spark's Kafka source (`kafka.`-prefixed Java client properties). librdkafka's

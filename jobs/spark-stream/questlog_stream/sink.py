@@ -24,6 +24,7 @@ from questlog_core.ddl import spark_literal
 from questlog_core.registry import Registry
 
 from questlog_stream.settings import Settings
+from questlog_stream.suppress import Suppressor
 from questlog_stream.transform import table_rows
 
 log = logging.getLogger(__name__)
@@ -44,9 +45,10 @@ class TablePlan:
 class LakeWriter:
     """foreachBatch callback over deduplicated, routed rows (see transform.py and dedup.py)."""
 
-    def __init__(self, settings: Settings, registry: Registry) -> None:
+    def __init__(self, settings: Settings, registry: Registry, suppressor: Suppressor | None = None) -> None:
         self.settings = settings
         self.registry = registry
+        self.suppressor = suppressor
         wanted = settings.event_types or registry.lake_event_types
         self.columns: dict[str, list[Column]] = {
             table: columns
@@ -63,6 +65,13 @@ class LakeWriter:
         return self.columns
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        if self.suppressor is None:
+            self._land(batch, batch_id)
+            return
+        with self.suppressor.batch() as erasures:
+            self._land(self.suppressor.keep(batch, erasures), batch_id)
+
+    def _land(self, batch: DataFrame, batch_id: int) -> None:
         started = time.monotonic()
         spark = batch.sparkSession
         qid = spark.sparkContext.getLocalProperty("sql.streaming.queryId")

@@ -11,13 +11,15 @@ from typing import Any
 
 import orjson
 from flask import Flask, Response, g, request
+from questlog_core.erasure import ErasureError, read_key
 from questlog_core.registry import Registry, default_registry
 from questlog_core.validation import EventValidator, TimeWindow
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from questlog_api import metrics
+from questlog_api import admin, metrics
 from questlog_api.auth import HEADER, key_matches, presented_key
+from questlog_api.erasures import Erasures
 from questlog_api.errors import ApiError, RateLimited, Unauthorized
 from questlog_api.events import HOST_PROBLEM, HOST_SENT, host_problem
 from questlog_api.ingest import Ingestor
@@ -60,13 +62,34 @@ def _seed_view(event_type: str) -> Callable[[], Response]:
     return view
 
 
+def erasures_from(settings: Settings) -> Erasures | None:
+    """The erasure client of these settings; None (erasure unavailable, logged) without a privacy key."""
+    if not settings.privacy_key_file:
+        log.warning("player erasure is off: QUESTLOG_API_PRIVACY_KEY_FILE is not set")
+        return None
+    try:
+        key = read_key(settings.privacy_key_file)
+    except ErasureError as exc:
+        log.error("player erasure is off: %s (QUESTLOG_API_PRIVACY_KEY_FILE)", exc)
+        return None
+    config = {"bootstrap.servers": settings.bootstrap_servers, **settings.producer_config}
+    return Erasures(config, settings.erasures_topic, key)
+
+
+_FROM_SETTINGS: Any = object()
+
+
 def create_app(
     settings: Settings | None = None,
     producer: DurableProducer | None = None,
     registry: Registry | None = None,
+    erasures: Erasures | None = _FROM_SETTINGS,
 ) -> Flask:
-    """Build the API; clients come in as arguments so each test gets its own app."""
+    """Build the API; clients come in as arguments so each test gets its own app (`erasures`: by
+    default made from the settings; None turns erasure off)."""
     settings = settings or Settings()
+    if erasures is _FROM_SETTINGS:
+        erasures = erasures_from(settings)
     if producer is None:
         producer = DurableProducer(
             {
@@ -81,10 +104,12 @@ def create_app(
     validator = EventValidator(registry, TimeWindow(settings.max_past, settings.max_future))
     app = Flask(__name__)
     app.config["QUESTLOG"] = settings
-    app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer)
+    app.extensions["questlog.ingestor"] = Ingestor(settings, validator, producer, erasures)
     app.extensions["questlog.producer"] = producer
+    app.extensions["questlog.erasures"] = erasures
     app.extensions["questlog.openapi"] = render(registry).encode()
     app.register_blueprint(bp)
+    app.register_blueprint(admin.bp)
     for path, event_type in registry.seed_routes.items():
         app.add_url_rule(path, f"api.{path.strip('/')}", _seed_view(event_type), methods=["POST"])
     app.wsgi_app = guard_host(app.wsgi_app, app.extensions["questlog.ingestor"].host_limit)  # type: ignore[method-assign]
@@ -113,7 +138,9 @@ def create_app(
         if request.path in OPEN_PATHS:
             return
         key = presented_key(request.headers, request.authorization)
-        authorised = not settings.auth_enabled or key_matches(key, settings.api_keys)
+        is_admin = request.path.startswith(admin.PREFIX)
+        # Admin routes take the admin key (checked below), never an ingest key.
+        authorised = is_admin or not settings.auth_enabled or key_matches(key, settings.api_keys)
         if limiter is not None:
             # A client is its API key when it has a valid one, else its address: requests with a
             # wrong key are limited too, without eating into the budget of the key they guess at.
@@ -128,6 +155,8 @@ def create_app(
                     f"retry after {wait} s",
                     wait,
                 )
+        if is_admin:
+            admin.check_admin(request.headers, settings.admin_keys)
         if not authorised:
             raise Unauthorized(f"missing or invalid {HEADER} header (or write key as the HTTP basic auth user)")
 

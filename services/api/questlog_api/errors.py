@@ -27,6 +27,24 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class ErasureUnavailable(ApiError):
+    """The erasure log cannot be reached (or erasure is not configured): retry later."""
+
+    status, code = 503, "erasure_unavailable"
+
+    def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        self.headers["Retry-After"] = str(retry_after_s)
+
+
 class RequestTimeout(ApiError):
     status, code = 408, "request_timeout"
 

@@ -14,7 +14,15 @@ from gunicorn.http.errors import ChunkMissingTerminator, InvalidChunkSize
 from questlog_core.validation import EventValidator
 
 from questlog_api import metrics, segment
-from questlog_api.errors import ApiError, KafkaUnavailable, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+from questlog_api.erasures import Erasures
+from questlog_api.errors import (
+    ApiError,
+    Forbidden,
+    KafkaUnavailable,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
 from questlog_api.events import (
     BodyError,
     Outcome,
@@ -33,16 +41,26 @@ log = logging.getLogger(__name__)
 
 _JSON_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded", "")
 _ENCODINGS = ("identity", "gzip", "x-gzip")
+# Why events of a player whose erasure was requested are refused (403 when that is every event).
+ERASED = "user_id is erased: an erasure of this player was requested, and their events are no longer recorded"
 
 
 class Ingestor:
     """Validate events and put them durably in Kafka; rejected input goes to the dead-letter topic."""
 
-    def __init__(self, settings: Settings, validator: EventValidator, producer: DurableProducer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        validator: EventValidator,
+        producer: DurableProducer,
+        erasures: Erasures | None = None,
+    ) -> None:
         self.settings = settings
         self.validator = validator
         self.producer = producer
+        self.erasures = erasures
         envelope = validator.registry.envelope.properties
+        self.user_id_limit: int = envelope["user_id"]["maxLength"]
         # Limits of the server-set fields, from the envelope schema (the stream holds records to them).
         self.host_limit: int = envelope["host"]["maxLength"]
         self.user_agent_limit: int = envelope["user_agent"]["maxLength"]
@@ -143,7 +161,10 @@ class Ingestor:
     def ingest(self, events: list[Any], ctx: RequestContext) -> tuple[dict[str, Any], int]:
         """Validate, deliver and build the per-event response body and status."""
         outcome = sort_events(events, self.validator, ctx, self.settings.dlq_raw_bytes)
+        erased = self._suppress(outcome)
         self._deliver_counted(outcome)
+        if erased and not outcome.accepted and len(outcome.rejected) == erased:
+            raise Forbidden(ERASED, rejected=outcome.rejected)
         body = {
             "accepted": outcome.accepted,
             "rejected": outcome.rejected,
@@ -158,7 +179,10 @@ class Ingestor:
         delivered, RudderStack's Python SDK exactly 200), 400 when no track message was usable."""
         mapped = [segment.to_event(m, self.platforms, self.user_agent_limit) for m in messages]
         outcome = sort_mapped(mapped, self.validator, ctx, self.settings.dlq_raw_bytes)
+        erased = self._suppress(outcome)
         self._deliver_counted(outcome)
+        if erased and not outcome.accepted and len(outcome.rejected) == erased:
+            raise Forbidden(ERASED, rejected=outcome.rejected)
         ok = bool(outcome.accepted) or not outcome.rejected
         body: dict[str, Any] = {
             "success": ok,
@@ -174,6 +198,30 @@ class Ingestor:
             body |= {"error": "invalid_messages", "code": "invalid_messages", "message": outcome.rejected[0]["reason"]}
         _log_rejected(outcome, len(messages), "Segment message(s)")
         return body, 200 if ok else 400
+
+    def _suppress(self, outcome: Outcome) -> int:
+        """Refuse the events of erased players: out of the records, and out of the dead letters too
+        (their bodies are the player's data); return how many events of erased players there were."""
+        if self.erasures is None or not self.erasures.any():
+            return 0
+        erased = self.erasures.erased
+        kept = [(r, a) for r, a in zip(outcome.records, outcome.accepted, strict=True) if not erased(r["user_id"])]
+        refused = [
+            {"index": a["index"], "field": "user_id", "reason": ERASED}
+            for r, a in zip(outcome.records, outcome.accepted, strict=True)
+            if erased(r["user_id"])
+        ]
+        letters = [d for d in outcome.dead_letters if not erased(d.get("user_id"))]
+        dropped = len(outcome.dead_letters) - len(letters)
+        if not refused and not dropped:
+            return 0
+        outcome.records, outcome.accepted = [r for r, _ in kept], [a for _, a in kept]
+        outcome.dead_letters = letters
+        if refused:
+            outcome.rejected = sorted(outcome.rejected + refused, key=lambda r: r["index"])
+        metrics.EVENTS_REJECTED.labels("erased_user").inc(len(refused) + dropped)
+        log.info("refused %d event(s) of erased players (%d dead letter(s) not written)", len(refused), dropped)
+        return len(refused) + dropped
 
     def _deliver_counted(self, outcome: Outcome) -> None:
         self._deliver(outcome)

@@ -29,15 +29,23 @@ def _kafka_properties(env: Mapping[str, str]) -> dict[str, str]:
         raise SettingsError(str(exc)) from exc
 
 
-def _keys(env: Mapping[str, str]) -> tuple[str, ...]:
-    keys = [k.strip() for k in env.get(PREFIX + "KEYS", "").split(",") if k.strip()]
-    path = env.get(PREFIX + "KEYS_FILE")
+# Where `make up` writes the local stack's secrets; read when QUESTLOG_API_ADMIN_KEYS_FILE and
+# QUESTLOG_API_PRIVACY_KEY_FILE are unset.
+LOCAL_ADMIN_KEY_FILE = "var/secrets/admin-key"
+LOCAL_PRIVACY_KEY_FILE = "var/secrets/privacy-key"
+
+
+def _keys(env: Mapping[str, str], name: str = "KEYS", default_file: str | None = None) -> tuple[str, ...]:
+    keys = [k.strip() for k in env.get(PREFIX + name, "").split(",") if k.strip()]
+    path = env.get(PREFIX + name + "_FILE")
+    if not path and default_file and os.path.isfile(default_file):
+        path = default_file
     if path:
         try:
             with open(path) as f:
                 keys += [line.strip() for line in f if line.strip() and not line.startswith("#")]
         except OSError as exc:
-            raise SettingsError(f"{PREFIX}KEYS_FILE cannot be read: {exc}") from exc
+            raise SettingsError(f"{PREFIX}{name}_FILE cannot be read: {exc}") from exc
     return tuple(keys)
 
 
@@ -60,6 +68,13 @@ class Settings:
     auth_enabled: bool = False
     # From QUESTLOG_API_KEYS and QUESTLOG_API_KEYS_FILE.
     api_keys: tuple[str, ...] = field(default=(), repr=False, metadata={"env": False})
+    # Player erasure: the log of requests (a compacted topic) and the secret key of the user hash.
+    erasures_topic: str = "erasures"
+    # Empty: erasure is off. from_env() falls back to var/secrets/privacy-key when that exists.
+    privacy_key_file: str = ""
+    # From QUESTLOG_API_ADMIN_KEYS and QUESTLOG_API_ADMIN_KEYS_FILE (default: var/secrets/admin-key
+    # when it exists): the keys of the /v1/admin endpoints, header X-Admin-Key.
+    admin_keys: tuple[str, ...] = field(default=(), repr=False, metadata={"env": False})
     access_log: bool = True
     rate_limit: int = setting(0, minimum=0)
     rate_limit_period_s: int = setting(1, minimum=1)
@@ -86,10 +101,14 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read QUESTLOG_API_* variables; fail naming the variable when one is wrong."""
         env = os.environ if env is None else env
+        values = read(cls, PREFIX, env, SettingsError)
+        if not values.get("privacy_key_file") and os.path.isfile(LOCAL_PRIVACY_KEY_FILE):
+            values["privacy_key_file"] = LOCAL_PRIVACY_KEY_FILE
         return cls(
-            **read(cls, PREFIX, env, SettingsError),
+            **values,
             max_past=timedelta(hours=integer(env, PREFIX + "MAX_EVENT_AGE_HOURS", 30 * 24, 1, SettingsError)),
             max_future=timedelta(hours=integer(env, PREFIX + "MAX_EVENT_FUTURE_HOURS", 24, 0, SettingsError)),
             api_keys=_keys(env),
+            admin_keys=_keys(env, "ADMIN_KEYS", LOCAL_ADMIN_KEY_FILE),
             producer_config=_kafka_properties(env),
         )
