@@ -15,6 +15,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from questlog_stack.paths import Paths
 
 from tests.e2e.conftest import API, EXTERNAL, HEADERS, wait_for
+from tests.e2e.test_game_models import drop_schema, models
 from tests.integration.conftest import BOOTSTRAP, query
 from tests.integration.warehouse import scan
 
@@ -96,8 +97,28 @@ def test_erasure_removes_a_player_from_the_whole_lake(trino_cursor, unique):
     assert wait_for(landed, expected) == expected
     bad_sql = f"SELECT count(*) FROM bad_events WHERE {everyone}"
     assert wait_for(lambda: query(trino_cursor, bad_sql)[0][0], 2) == 2
+    # The game models over this run's players, in a schema of the test's own: the processor erases
+    # from every table of the catalog with a user_id column, not only lake.marts.
+    marts = f"marts_erase_{unique}"
+    models(marts, run)
+    mart_tables = [
+        t
+        for (t,) in query(
+            trino_cursor,
+            f"SELECT table_name FROM lake.information_schema.columns "
+            f"WHERE table_schema = '{marts}' AND column_name = 'user_id'",
+        )
+    ]
+    in_marts = {
+        f"{marts}.{t}": query(trino_cursor, f"SELECT count(*) FROM lake.{marts}.{t} WHERE user_id = '{victim}'")[0][0]
+        for t in mart_tables
+    }
+    assert in_marts.get(f"{marts}.player_daily") == 1, in_marts
     others_where = " OR ".join(f"user_id = '{u}'" for u in others)
     before = per_table(trino_cursor, others_where)
+    marts_before = {
+        t: query(trino_cursor, f"SELECT count(*) FROM lake.{marts}.{t} WHERE {others_where}") for t in mart_tables
+    }
     old_snapshot = query(trino_cursor, 'SELECT max(snapshot_id) FROM "purchase_weapon$snapshots"')[0][0]
     # The scan sees the victim before the erasure: it would see a copy left after it.
     found, kinds = scan(victim)
@@ -137,12 +158,8 @@ def test_erasure_removes_a_player_from_the_whole_lake(trino_cursor, unique):
     done = status()
     assert done["status"] == "done", done
     assert done["completed_at"] and done["requested_at"]
-    assert done["rows_deleted"] == {
-        "game.purchase_weapon": 4,
-        "game.enter_battle": 4,
-        "game.join_guild": 1,
-        "game.bad_events": 1,
-    }
+    game = {"game.purchase_weapon": 4, "game.enter_battle": 4, "game.join_guild": 1, "game.bad_events": 1}
+    assert done["rows_deleted"] == game | {t: n for t, n in in_marts.items() if n}
 
     # Trino: nothing of the victim in any table; the other players exactly as before.
     for table in (*TABLES, "bad_events"):
@@ -150,6 +167,9 @@ def test_erasure_removes_a_player_from_the_whole_lake(trino_cursor, unique):
     assert query(trino_cursor, f"SELECT count(*) FROM bad_events WHERE strpos(raw, '{victim}') > 0") == [[0]]
     assert query(trino_cursor, f"SELECT count(*) FROM bad_events WHERE user_id = '{others[0]}'") == [[1]]
     assert per_table(trino_cursor, others_where) == before
+    for t in mart_tables:
+        assert query(trino_cursor, f"SELECT count(*) FROM lake.{marts}.{t} WHERE user_id = '{victim}'") == [[0]], t
+        assert query(trino_cursor, f"SELECT count(*) FROM lake.{marts}.{t} WHERE {others_where}") == marts_before[t]
     with pytest.raises(Exception, match=r"(?i)snapshot"):
         query(trino_cursor, f"SELECT count(*) FROM purchase_weapon FOR VERSION AS OF {old_snapshot}")
     # No file of the warehouse holds the id: data, delete files, manifests, snapshots.
@@ -170,3 +190,4 @@ def test_erasure_removes_a_player_from_the_whole_lake(trino_cursor, unique):
     assert wait_for(lambda: query(trino_cursor, canary_sql)[0][0], 1) == 1
     for table in (*TABLES, "bad_events"):
         assert query(trino_cursor, f"SELECT count(*) FROM {table} WHERE user_id = '{victim}'") == [[0]]
+    drop_schema(trino_cursor, marts)

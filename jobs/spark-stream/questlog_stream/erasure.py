@@ -30,7 +30,6 @@ from questlog_stream.settings import Settings
 
 log = logging.getLogger("questlog_stream.erasure")
 
-MARTS = "marts"
 RETRIES = 5
 
 
@@ -56,13 +55,12 @@ class ErasureProcessor:
         self.waiting = 0
 
     def tables(self) -> list[tuple[str, str]]:
-        """(qualified name, kind) of every table that can hold a player: `events`, `bad` or `marts`."""
+        """(qualified name, kind) of every table of the catalog that can hold a player (a `user_id`
+        column): `events` and `bad` in the stream's namespace, `marts` in any other (lake.marts, and
+        whatever else dbt or people built there)."""
         c = self.settings.catalog
         out: list[tuple[str, str]] = []
-        namespaces = {r[0] for r in self.spark.sql(f"SHOW NAMESPACES IN {c}").collect()}
-        for namespace in (self.settings.namespace, MARTS):
-            if namespace not in namespaces:
-                continue
+        for namespace in sorted(r[0] for r in self.spark.sql(f"SHOW NAMESPACES IN {c}").collect()):
             for row in self.spark.sql(f"SHOW TABLES IN {c}.{namespace}").collect():
                 name = f"{c}.{namespace}.{row['tableName']}"
                 try:
@@ -72,7 +70,7 @@ class ErasureProcessor:
                     continue
                 if "user_id" not in columns:
                     continue
-                if namespace == MARTS:
+                if namespace != self.settings.namespace:
                     out.append((name, "marts"))
                 else:
                     out.append((name, "bad" if row["tableName"] == BAD_EVENTS_TABLE else "events"))

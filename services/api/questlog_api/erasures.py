@@ -76,7 +76,7 @@ class Erasures:
             self._log = None  # a reader made before a fork does not survive it
             follower = ErasureLog(self.config, self.topic)
             try:
-                self._hashes = frozenset(follower.refresh(5.0).hashes())
+                self._hashes = frozenset(follower.refresh(2.0).hashes())
             except ErasureError as exc:
                 log.error("cannot read the erasure log yet (retrying in the background): %s", exc)
             threading.Thread(target=self._run, args=(follower,), name="erasure-follower", daemon=True).start()
