@@ -68,19 +68,45 @@ def env_of(objects, kind, name):
     return {e["name"]: e["value"] for e in app["spec"]["driver"]["env"] if "value" in e}
 
 
+class LookupRecorder(dict):
+    """An empty environment that notes every name looked up in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def get(self, key, default=None):
+        self.names.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.names.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.names.add(key)
+        return super().__contains__(key)
+
+
 def known_variables(cls, prefix: str, module: str) -> set[str]:
     """The variables a Settings class reads: one per field (questlog_core.settings), plus those its
-    from_env derives fields from (named in the module as PREFIX + "NAME")."""
+    from_env derives fields from (named in the module as PREFIX + "NAME", or however it spells them:
+    every name from_env looks up, e.g. _keys(env, "ADMIN_KEYS") reads ADMIN_KEYS and ADMIN_KEYS_FILE)."""
     derived = re.findall(r'PREFIX \+ "([A-Z0-9_]+)"', (ROOT / module).read_text())
-    return set(variables(cls, prefix)) | {prefix + n for n in derived}
+    recorder = LookupRecorder()
+    cls.from_env(recorder)
+    looked_up = {name for name in recorder.names if name.startswith(prefix)}
+    return set(variables(cls, prefix)) | {prefix + n for n in derived} | looked_up
 
 
 def test_api_settings_point_at_the_release(objects):
     env = env_of(objects, "ConfigMap", "ql-api")
-    # parses (every value valid); the key file exists only in the pod, so give a key directly
-    settings = ApiSettings.from_env({**env, "QUESTLOG_API_KEYS_FILE": "", "QUESTLOG_API_KEYS": "k"})
+    # parses (every value valid); the key files exist only in the pod, so give the keys directly
+    local = {"QUESTLOG_API_KEYS_FILE": "", "QUESTLOG_API_KEYS": "k", "QUESTLOG_API_ADMIN_KEYS_FILE": ""}
+    settings = ApiSettings.from_env({**env, **local})
     assert settings.bootstrap_servers == "ql-kafka:9092"
     assert (settings.topic, settings.dlq_topic) == (ApiSettings.topic, ApiSettings.dlq_topic)
+    assert settings.erasures_topic == ApiSettings.erasures_topic
     assert settings.auth_enabled and env["QUESTLOG_API_KEYS_FILE"] == "/etc/questlog/api-keys/keys"
     assert env["GUNICORN_BIND"] == "0.0.0.0:5000"
     known = known_variables(ApiSettings, "QUESTLOG_API_", "services/api/questlog_api/settings.py")
@@ -97,6 +123,7 @@ def test_stream_settings_point_at_the_release(objects):
     assert settings.warehouse == "hdfs://ql-hdfs-namenode:8020/warehouse"
     assert settings.checkpoint.startswith("hdfs://ql-hdfs-namenode:8020/")
     assert (settings.topic, settings.dlq_topic) == (StreamSettings.topic, StreamSettings.dlq_topic)
+    assert settings.erasures_topic == StreamSettings.erasures_topic
     assert (settings.catalog, settings.namespace) == ("lake", "game")
     known = known_variables(StreamSettings, "QUESTLOG_STREAM_", "jobs/spark-stream/questlog_stream/settings.py")
     for name in env:

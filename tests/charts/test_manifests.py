@@ -197,8 +197,8 @@ def test_config_changes_roll_the_pods():
 
 def test_api_key_is_generated_never_a_default(objects, variant):
     values_text = "".join(p.read_text() for p in CHART.rglob("values*.yaml"))
-    # (the Kafka and Trino Secrets are tested in test_access.py)
-    access = {"ql-kafka-credentials", "ql-trino-credentials", "ql-trino-tls"}
+    # (the Kafka and Trino Secrets are tested in test_access.py, the privacy Secret in test_erasure.py)
+    access = {"ql-kafka-credentials", "ql-trino-credentials", "ql-trino-tls", "ql-privacy"}
     secrets = {k: v for k, v in by_kind(objects, "Secret").items() if k not in access}
     api = by_kind(objects, "Deployment")["ql-api"]["spec"]["template"]["spec"]
     key_volume = next(v for v in api["volumes"] if v["name"] == "api-keys")

@@ -39,6 +39,8 @@ spec:
           value: {{ $ctx.Values.global.topics.events | quote }}
         - name: TEST_DLQ_TOPIC
           value: {{ $ctx.Values.global.topics.dlq | quote }}
+        - name: TEST_ERASURES_TOPIC
+          value: {{ $ctx.Values.global.topics.erasures | quote }}
         - name: TEST_NAMENODE_HTTP
           value: {{ include "questlog.endpoint" (list $ctx "hdfs-namenode" "namenodeHttp") | quote }}
         - name: TEST_METASTORE

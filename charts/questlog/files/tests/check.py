@@ -83,7 +83,8 @@ def check_kafka() -> str:
                 key, value = key.removesuffix("_FILE"), Path(value).read_text().rstrip("\n")
             config[key.lower().replace("_", ".")] = value
     topics = AdminClient(config).list_topics(timeout=20).topics
-    wanted = {ENV["TEST_TOPIC"], ENV["TEST_DLQ_TOPIC"]}
+    # the erasure log too (user `api` may describe it: it writes the requests)
+    wanted = {ENV["TEST_TOPIC"], ENV["TEST_DLQ_TOPIC"], ENV.get("TEST_ERASURES_TOPIC", "erasures")}
     missing = wanted - set(topics)
     assert not missing, f"topics missing: {sorted(missing)} (have {sorted(topics)})"
     return f"topics {sorted(wanted)} exist"

@@ -43,6 +43,41 @@ Usage: include "questlog.endpoint" (list $ "kafka" "kafka")  ->  rel-kafka:9092
 {{- end -}}
 {{- end -}}
 
+{{/* Name of the Secret with the player-erasure keys (admin-key, privacy-key; global.privacy). */}}
+{{- define "questlog.privacySecret" -}}
+{{- $privacy := .Values.global.privacy | default dict -}}
+{{- if $privacy.existingSecret -}}
+{{- $privacy.existingSecret -}}
+{{- else -}}
+{{- include "questlog.componentName" (list . "privacy") -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where a pod mounts the privacy Secret (only the keys it needs). */}}
+{{- define "questlog.privacyDir" -}}/etc/questlog/privacy{{- end -}}
+
+{{/* The volume of the privacy Secret, with the given keys only (read-only for the pod's group).
+Usage: include "questlog.privacyVolume" (list $ "privacy-key") */}}
+{{- define "questlog.privacyVolume" -}}
+{{- $ctx := index . 0 -}}
+- name: privacy
+  secret:
+    secretName: {{ include "questlog.privacySecret" $ctx }}
+    defaultMode: 0440
+    items:
+      {{- range $key := rest . }}
+      - key: {{ $key }}
+        path: {{ $key }}
+      {{- end }}
+{{- end -}}
+
+{{/* The mount of that volume (read-only). */}}
+{{- define "questlog.privacyMount" -}}
+- name: privacy
+  mountPath: {{ include "questlog.privacyDir" . }}
+  readOnly: true
+{{- end -}}
+
 {{/* Name of the Secret with the Kafka users' passwords (global.kafkaAuth). */}}
 {{- define "questlog.kafkaSecret" -}}
 {{- $auth := .Values.global.kafkaAuth | default dict -}}

@@ -51,3 +51,16 @@
       "vars" (dict "QL_VAR" "/var/lib/questlog")
       "overrides" (merge (deepCopy .Values.config) $overrides)) -}}
 {{- end -}}
+
+{{/* The compacted topics' configs for kafka-create-topics (KAFKA_COMPACTED_CONFIG): key=value,... from
+topics.compactedConfig; the script adds cleanup.policy=compact itself. */}}
+{{- define "kafka.compactedConfig" -}}
+{{- $entries := list -}}
+{{- range $key, $value := .Values.topics.compactedConfig -}}
+{{- if or (contains "," (toString $value)) (contains "=" (toString $value)) -}}
+{{- fail (printf "kafka.topics.compactedConfig.%s: a value may hold no , or =" $key) -}}
+{{- end -}}
+{{- $entries = append $entries (printf "%s=%s" $key (toString $value)) -}}
+{{- end -}}
+{{- join "," $entries -}}
+{{- end -}}
