@@ -105,8 +105,10 @@ def test_erasure_removes_a_player_from_the_whole_lake(trino_cursor, unique):
         t
         for (t,) in query(
             trino_cursor,
-            f"SELECT table_name FROM lake.information_schema.columns "
-            f"WHERE table_schema = '{marts}' AND column_name = 'user_id'",
+            f"SELECT c.table_name FROM lake.information_schema.columns c "
+            f"JOIN lake.information_schema.tables t ON t.table_schema = c.table_schema "
+            f"AND t.table_name = c.table_name "
+            f"WHERE c.table_schema = '{marts}' AND c.column_name = 'user_id' AND t.table_type = 'BASE TABLE'",
         )
     ]
     in_marts = {

@@ -155,7 +155,7 @@ def create_app(
                     f"retry after {wait} s",
                     wait,
                 )
-        if is_admin and request.url_rule is not None:  # unrouted: Flask's own 404/405
+        if is_admin and request.url_rule is not None and request.method != "OPTIONS":  # else Flask answers
             admin.check_admin(request.headers, settings.admin_keys)
         if not authorised:
             raise Unauthorized(f"missing or invalid {HEADER} header (or write key as the HTTP basic auth user)")
