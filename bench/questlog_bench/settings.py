@@ -43,6 +43,12 @@ class Settings:
     # Batch durations over empty tables, then over tables holding table_rows more rows (same live load).
     size_seconds: float = 60.0
     table_rows: int = 20_000_000
+    # `make bench-erasure`: a table of erasure_rows rows of erasure_players players (erasure_inserts inserts:
+    # many files), then one erasure and a batch of erasure_batch at once.
+    erasure_rows: int = 5_000_000
+    erasure_players: int = 10_000
+    erasure_inserts: int = 20
+    erasure_batch: int = 100
     # How long to wait for the last events to become visible after a load ends.
     drain_seconds: float = 60.0
     baseline_drain_seconds: float = 120.0

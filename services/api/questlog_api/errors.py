@@ -35,16 +35,6 @@ class NotFound(ApiError):
     status, code = 404, "not_found"
 
 
-class ErasureUnavailable(ApiError):
-    """The erasure log cannot be reached (or erasure is not configured): retry later."""
-
-    status, code = 503, "erasure_unavailable"
-
-    def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
-        super().__init__(message, **extra)
-        self.headers["Retry-After"] = str(retry_after_s)
-
-
 class RequestTimeout(ApiError):
     status, code = 408, "request_timeout"
 
@@ -57,14 +47,26 @@ class UnsupportedMediaType(ApiError):
     status, code = 415, "unsupported_media_type"
 
 
-class KafkaUnavailable(ApiError):
-    """Kafka could not take the events durably; nothing unacknowledged is reported as accepted."""
+class Unavailable(ApiError):
+    """A service the answer depends on cannot be reached now: 503 with Retry-After."""
 
-    status, code = 503, "kafka_unavailable"
+    status, code = 503, "unavailable"
 
     def __init__(self, message: str, retry_after_s: int, **extra: Any) -> None:
         super().__init__(message, **extra)
         self.headers["Retry-After"] = str(retry_after_s)
+
+
+class KafkaUnavailable(Unavailable):
+    """Kafka could not take the events durably; nothing unacknowledged is reported as accepted."""
+
+    code = "kafka_unavailable"
+
+
+class ErasureUnavailable(Unavailable):
+    """The erasure log cannot be reached (or erasure is not configured): retry later."""
+
+    code = "erasure_unavailable"
 
 
 class RateLimited(ApiError):
