@@ -350,3 +350,31 @@ def test_writer_releases_the_checkpointed_batch(spark: SparkSession) -> None:
     assert batch.count() == 1000
     release(batch)
     assert cached_blocks() == before
+
+
+def test_erased_rows_are_found_by_id_by_keyed_hash_and_in_raw_bodies(spark):
+    from questlog_core.erasure import user_hash
+    from questlog_stream.suppress import erased
+
+    key = b"0123456789abcdef" * 4
+    rows = spark.createDataFrame(
+        [
+            ("by-id", {"user_id": "gone-1"}, None),
+            ("by-hash", {"user_id": "gone-2"}, None),
+            ("bad-by-id", None, {"user_id": "gone-1", "raw": "x"}),
+            ("bad-by-raw", None, {"user_id": None, "raw": '{"user_id": "gone-1", "x": 1}'}),
+            ("kept", {"user_id": "gone-10"}, None),
+            ("kept-bad", None, {"user_id": "other", "raw": '{"user_id": "gone-"}'}),
+            ("kept-null", {"user_id": None}, None),
+        ],
+        "name string, e struct<user_id: string>, bad struct<user_id: string, raw: string>",
+    )
+    # The Python hash (API, processor) and the Spark column (stream) are the same function.
+    condition = erased(["gone-1"], [user_hash(key, "gone-2")], key)
+    assert condition is not None
+    kept = sorted(r["name"] for r in rows.where(~condition).collect())
+    assert kept == ["kept", "kept-bad", "kept-null"]
+    assert erased([], [], key) is None
+    # Without the key only raw ids count (a hash alone finds nothing).
+    by_hash_only = erased([], [user_hash(key, "gone-2")], None)
+    assert by_hash_only is None
