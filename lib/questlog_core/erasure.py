@@ -6,8 +6,10 @@ The log is a compacted Kafka topic (`erasures`), one partition, written with ack
   it is about to delete) and `done`. The raw user_id rides along only while suppression needs it (the
   raw topics may still hold the player's records: their retention); after that the record is rewritten
   without it, and compaction drops the older versions.
-- key `stream-ack`: the offset up to which the streaming writer applies the requests (it lands no row
-  of a player whose request is at or below that offset). The processor deletes only after it.
+- key `stream-ack/<stream id>`: the offset up to which that streaming writer applies the requests (it
+  lands no row of a player whose request is at or below that offset). The stream id is a hash of its
+  checkpoint: the processor waits for the stream of its own settings' checkpoint, so a second job (a
+  benchmark's or a test's private stream) never acknowledges for the real one.
 
 Everything else (logs, metrics, the audit trail) names a player by `user_hash`: SHA-256 over a secret
 key and the id. Spark has no HMAC, and the hash must be computable in a Spark column as well as here.
@@ -29,7 +31,7 @@ import orjson
 from questlog_core.errors import QuestlogError
 
 TOPIC = "erasures"
-STREAM_ACK = "stream-ack"
+STREAM_ACK = "stream-ack/"
 USER_PREFIX = "u/"
 STATUSES = ("accepted", "running", "done", "failed")
 # The topic's settings (created by `make up` and the chart's topics job): compacted, so the newest
@@ -62,6 +64,11 @@ def read_key(path: str | Path) -> bytes:
 def user_hash(key: bytes, user_id: str) -> str:
     """The keyed hash that names a player wherever the id must not appear: hex SHA-256(key ':' id)."""
     return hashlib.sha256(key + b":" + user_id.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def stream_id(checkpoint: str) -> str:
+    """Which stream an acknowledgement is from: a short hash of its checkpoint location."""
+    return hashlib.sha256(checkpoint.encode()).hexdigest()[:16]
 
 
 def erasure_id(hashed: str) -> str:
@@ -120,10 +127,10 @@ class Erasure:
 
 @dataclass
 class LogState:
-    """The log folded: newest erasure per user hash, and the streaming writer's acknowledged offset."""
+    """The log folded: newest erasure per user hash, and each stream's acknowledged offset."""
 
     erasures: dict[str, Erasure] = field(default_factory=dict)
-    stream_ack: int = -1
+    stream_acks: dict[str, int] = field(default_factory=dict)
     # Highest offset of any erasure record seen (what the stream acknowledges once it applies them).
     last_request: int = -1
     end: int = 0
@@ -133,14 +140,19 @@ class LogState:
         if key is None or value is None:
             return
         name = key.decode()
-        if name == STREAM_ACK:
-            self.stream_ack = max(self.stream_ack, int(orjson.loads(value)["applied"]))
+        if name.startswith(STREAM_ACK):
+            stream = name[len(STREAM_ACK) :]
+            self.stream_acks[stream] = max(self.stream_acks.get(stream, -1), int(orjson.loads(value)["applied"]))
         elif name.startswith(USER_PREFIX):
             record = Erasure.decode(value, offset)
             old = self.erasures.get(record.user_hash)
             record.offset = old.offset if old is not None else offset
             self.erasures[record.user_hash] = record
             self.last_request = max(self.last_request, offset)
+
+    def acknowledged(self, stream: str) -> int:
+        """The newest request offset that stream applies (-1: none yet)."""
+        return self.stream_acks.get(stream, -1)
 
     def ids(self) -> list[str]:
         """Raw ids still held (players whose records may remain in the raw topics)."""
@@ -230,9 +242,9 @@ class ErasureLog:
         """Write an erasure's new state (and fold it into this reader's state at once)."""
         self.append(USER_PREFIX + erasure.user_hash, erasure.encode())
 
-    def acknowledge(self, applied: int) -> None:
-        """Say (as the streaming writer) that requests up to `applied` are applied to every batch from now on."""
-        self.append(STREAM_ACK, orjson.dumps({"applied": applied, "at": now_iso()}))
+    def acknowledge(self, stream: str, applied: int) -> None:
+        """Say (as stream `stream`) that requests up to `applied` are applied to every batch from now on."""
+        self.append(STREAM_ACK + stream, orjson.dumps({"applied": applied, "at": now_iso()}))
 
     def close(self) -> None:
         if self._consumer is not None:

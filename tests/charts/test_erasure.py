@@ -110,6 +110,8 @@ def test_the_maintenance_cronjob_processes_erasures_as_the_stream() -> None:
     env = env_of(container)
     driver = env_of(by_kind(objects, "SparkApplication")[f"{RELEASE}-stream"]["spec"]["driver"])
     assert env["QUESTLOG_STREAM_BOOTSTRAP_SERVERS"] == driver["QUESTLOG_STREAM_BOOTSTRAP_SERVERS"] == "ql-kafka:9092"
+    # The processor waits for the acknowledgement of the stream of this checkpoint: the driver's.
+    assert env["QUESTLOG_STREAM_CHECKPOINT"] == driver["QUESTLOG_STREAM_CHECKPOINT"]
     assert env["QUESTLOG_STREAM_ERASURES_TOPIC"] == "erasures"
     assert env["QUESTLOG_STREAM_PRIVACY_KEY_FILE"] == f"{PRIVACY_DIR}/privacy-key"
     kafka = {k: v for k, v in driver.items() if k.startswith("QUESTLOG_STREAM_KAFKA_")}

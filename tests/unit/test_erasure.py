@@ -38,12 +38,13 @@ def test_log_state_keeps_the_first_offset_and_the_newest_state():
     state = LogState()
     accepted = Erasure("e1", "h1", user_id="p1")
     state.apply(b"u/h1", accepted.encode(), 3)
-    state.apply(STREAM_ACK.encode(), b'{"applied": 3}', 4)
+    state.apply((STREAM_ACK + "s1").encode(), b'{"applied": 3}', 4)
     done = Erasure("e1", "h1", status="done", rows_deleted={"game.t": 2}, counted=True)
     state.apply(b"u/h1", done.encode(), 7)
     erasure = state.erasures["h1"]
     assert (erasure.status, erasure.offset, erasure.rows_deleted) == ("done", 3, {"game.t": 2})
-    assert state.stream_ack == 3 and state.last_request == 7 and state.end == 8
+    assert state.acknowledged("s1") == 3 and state.acknowledged("s2") == -1
+    assert state.last_request == 7 and state.end == 8
     assert state.ids() == [] and state.hashes() == ["h1"]
     public = erasure.public()
     assert set(public) == {"erasure_id", "status", "requested_at", "completed_at", "rows_deleted"}

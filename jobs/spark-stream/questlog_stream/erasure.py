@@ -24,7 +24,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 from questlog_core.columns import BAD_EVENTS_TABLE
 from questlog_core.ddl import spark_literal
-from questlog_core.erasure import Erasure, ErasureLog, LogState, now_iso
+from questlog_core.erasure import Erasure, ErasureLog, LogState, now_iso, stream_id
 
 from questlog_stream.settings import Settings
 
@@ -51,6 +51,8 @@ class ErasureProcessor:
     def __init__(self, spark: SparkSession, settings: Settings, log_: ErasureLog | None = None) -> None:
         self.spark, self.settings = spark, settings
         self.log = log_ or ErasureLog(settings.librdkafka_config(), settings.erasures_topic)
+        # The stream whose acknowledgement counts: the one writing to this checkpoint.
+        self.stream = stream_id(settings.checkpoint)
         self.retry_after = 0.0
         self.waiting = 0
 
@@ -83,12 +85,13 @@ class ErasureProcessor:
         pending = [e for e in state.erasures.values() if e.status in ("accepted", "running", "failed")]
         if not pending or time.monotonic() < self.retry_after:
             return None
-        ready = [e for e in pending if e.offset <= state.stream_ack and e.user_id]
+        acknowledged = state.acknowledged(self.stream)
+        ready = [e for e in pending if e.offset <= acknowledged and e.user_id]
         if not ready:
             log.info(
                 "%d erasure(s) wait for the stream to apply them (it acknowledged offset %d)",
                 len(pending),
-                state.stream_ack,
+                acknowledged,
             )
             return {"waiting": len(pending)}
         started = time.monotonic()

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from questlog_core.erasure import ErasureError, ErasureLog, LogState, read_key
+from questlog_core.erasure import ErasureError, ErasureLog, LogState, read_key, stream_id
 
 from questlog_stream.settings import Settings
 
@@ -57,6 +57,7 @@ class Suppressor:
             # retention); events sent straight to Kafka after that would not be recognised.
             log.warning("no privacy key (%s): erased players are recognised by raw id only", exc)
         self.log = ErasureLog(settings.librdkafka_config(), settings.erasures_topic)
+        self.stream = stream_id(settings.checkpoint)
         self.applied = -1
         self.lock = threading.Lock()
 
@@ -85,7 +86,7 @@ class Suppressor:
             self.lock.release()
 
     def _acknowledge(self, state: LogState) -> None:
-        if state.last_request > max(self.applied, state.stream_ack):
-            self.log.acknowledge(state.last_request)
+        if state.last_request > max(self.applied, state.acknowledged(self.stream)):
+            self.log.acknowledge(self.stream, state.last_request)
             log.info("erasure requests up to offset %d applied (%d player(s))", state.last_request, len(state.erasures))
         self.applied = max(self.applied, state.last_request)
