@@ -161,6 +161,10 @@ class LogState:
     def hashes(self) -> list[str]:
         return sorted(self.erasures)
 
+    def hashes_without_id(self) -> list[str]:
+        """Hashes of players whose raw id is no longer held (past keep_id_until)."""
+        return sorted(h for h, e in self.erasures.items() if not e.user_id)
+
     def by_id(self, erasure: str) -> Erasure | None:
         return next((e for e in self.erasures.values() if e.erasure_id == erasure), None)
 

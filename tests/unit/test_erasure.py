@@ -45,7 +45,9 @@ def test_log_state_keeps_the_first_offset_and_the_newest_state():
     assert (erasure.status, erasure.offset, erasure.rows_deleted) == ("done", 3, {"game.t": 2})
     assert state.acknowledged("s1") == 3 and state.acknowledged("s2") == -1
     assert state.last_request == 7 and state.end == 8
-    assert state.ids() == [] and state.hashes() == ["h1"]
+    assert state.ids() == [] and state.hashes() == ["h1"] and state.hashes_without_id() == ["h1"]
+    state.apply(b"u/h2", Erasure("e2", "h2", user_id="p2").encode(), 9)
+    assert state.ids() == ["p2"] and state.hashes_without_id() == ["h1"]
     public = erasure.public()
     assert set(public) == {"erasure_id", "status", "requested_at", "completed_at", "rows_deleted"}
 

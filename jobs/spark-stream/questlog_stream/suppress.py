@@ -71,7 +71,9 @@ class Suppressor:
 
     def keep(self, rows: DataFrame, state: LogState) -> DataFrame:
         """The rows of players not erased."""
-        condition = erased(state.ids(), state.hashes(), self.key)
+        # A player whose raw id is held is found by it (a set lookup); hashing every row of every batch
+        # is needed only for players whose id was dropped.
+        condition = erased(state.ids(), state.hashes_without_id(), self.key)
         return rows if condition is None else rows.where(~condition)
 
     def idle(self) -> None:
