@@ -91,7 +91,7 @@ def _maintenance_pass() -> dict[str, Any]:
 
 def erase(api: str, users: list[str], timeout_s: float = 1800) -> dict[str, Any]:
     """Request the erasure of `users` at once; wait until every one is done; return the timings."""
-    started = time.monotonic()
+    started, since = time.monotonic(), datetime.now(UTC).isoformat()
 
     def request(user: str) -> str:
         answer = requests.post(f"{api}/v1/admin/erasures", json={"user_id": user}, headers=_admin(), timeout=60)
@@ -113,7 +113,8 @@ def erase(api: str, users: list[str], timeout_s: float = 1800) -> dict[str, Any]
                     done[erasure] = status
                     bar.update()
         summary = _maintenance_pass()
-        if summary.get("erased") and summary not in passes:
+        # Only the passes that ended after the requests (the progress file keeps the previous one).
+        if summary.get("erased") and summary.get("at", "") >= since and summary not in passes:
             passes.append(summary)
     bar.close()
     completed = {s["completed_at"][:19] for s in done.values()}
