@@ -27,16 +27,23 @@ log = logging.getLogger(__name__)
 
 
 def erased(ids: list[str], hashes: list[str], key: bytes | None) -> SparkColumn | None:
-    """True for a routed row of an erased player (struct `e` for events, `bad` for bad_events rows)."""
-    users = [F.col("e.user_id"), F.col("bad.user_id")]
+    """True for a routed row of an erased player (struct `e` for events, `bad` for bad_events rows).
+
+    Built so that an event row costs one set lookup per held id list: the checks of bad_events rows
+    (their user_id, and every id searched in their raw body) sit behind `bad IS NOT NULL`, which is
+    false for events and short-circuits the rest.
+    """
     checks: list[SparkColumn] = []
     if ids:
-        checks += [u.isin(*ids) for u in users]
+        in_raw = F.col("bad.raw").contains(ids[0])
+        for i in ids[1:]:
+            in_raw = in_raw | F.col("bad.raw").contains(i)
+        checks.append(F.col("e.user_id").isin(*ids))
         # A rejected body holds the id as text: any body that contains it goes.
-        checks += [F.col("bad.raw").contains(i) for i in ids]
+        checks.append(F.col("bad").isNotNull() & (F.col("bad.user_id").isin(*ids) | in_raw))
     if hashes and key is not None:
         prefix = F.lit(key.decode("ascii") + ":")
-        checks += [F.sha2(F.concat(prefix, u), 256).isin(*hashes) for u in users]
+        checks += [F.sha2(F.concat(prefix, F.col(u)), 256).isin(*hashes) for u in ("e.user_id", "bad.user_id")]
     if not checks:
         return None
     any_check = checks[0]
